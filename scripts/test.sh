@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every test: Rust unit, integration and doc tests (parity with onnxruntime, CLI, model files), the corpus
+# check, then the browser tests in headless Chromium against a fresh build of www/. Installs what it needs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh wasm browser
+echo "== corpus sources"
+python3 training/corpus.py check corpus/src/*.jsonl
+echo "== Rust tests"
+cargo test --all-targets
+cargo test --doc
+echo "== browser build"
+bash scripts/build-www.sh
+echo "== browser tests"
+(cd tests/browser && npm test)

@@ -1,0 +1,187 @@
+//! Precision, recall and F1 of suggestions against labeled notes (the JSONL form of `shared/framework.md`).
+//!
+//! Two levels: **note** (does the note carry the code? the full pipeline, our segmenter included) and
+//! **segment** (does each gold segment carry the code? the classifier scored on the gold segments' text, so
+//! segmentation differences do not count). Micro averages pool every decision; macro averages the per-code F1.
+
+use serde::{Deserialize, Serialize};
+
+/// A labeled segment: offsets in Unicode scalar values (Python `str` indices), end exclusive.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct GoldSegment {
+    /// First scalar value of the segment.
+    pub start: usize,
+    /// One past its last scalar value.
+    pub end: usize,
+    /// Codes the segment carries (may be empty).
+    pub codes: Vec<String>,
+}
+
+/// A labeled note.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct GoldNote {
+    /// Note id.
+    pub id: String,
+    /// Note text.
+    pub text: String,
+    /// Its segments with their codes.
+    pub segments: Vec<GoldSegment>,
+    /// Codes of the note: the union of its segments' codes.
+    pub codes: Vec<String>,
+}
+
+/// True/false positive and false negative counts for one code.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Predicted and gold.
+    pub tp: usize,
+    /// Predicted, not gold.
+    pub fp: usize,
+    /// Gold, not predicted.
+    pub fn_: usize,
+}
+
+impl Counts {
+    /// Adds one decision.
+    pub fn add(&mut self, predicted: bool, gold: bool) {
+        match (predicted, gold) {
+            (true, true) => self.tp += 1,
+            (true, false) => self.fp += 1,
+            (false, true) => self.fn_ += 1,
+            (false, false) => {}
+        }
+    }
+    /// `tp / (tp + fp)`, 0 when nothing was predicted.
+    pub fn precision(&self) -> f64 {
+        ratio(self.tp, self.tp + self.fp)
+    }
+    /// `tp / (tp + fn)`, 0 when nothing is gold.
+    pub fn recall(&self) -> f64 {
+        ratio(self.tp, self.tp + self.fn_)
+    }
+    /// Harmonic mean of precision and recall, 0 when both are 0.
+    pub fn f1(&self) -> f64 {
+        ratio(2 * self.tp, 2 * self.tp + self.fp + self.fn_)
+    }
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+/// One row of a report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// Code id, or `micro` / `macro`.
+    pub code: String,
+    /// Precision in `[0, 1]`.
+    pub precision: f64,
+    /// Recall in `[0, 1]`.
+    pub recall: f64,
+    /// F1 in `[0, 1]`.
+    pub f1: f64,
+    /// Number of gold positives.
+    pub support: usize,
+}
+
+/// Per-code rows followed by `micro` and `macro` rows.
+pub fn rows(codes: &[String], counts: &[Counts]) -> Vec<Row> {
+    let mut out: Vec<Row> = codes
+        .iter()
+        .zip(counts)
+        .map(|(c, k)| Row {
+            code: c.clone(),
+            precision: k.precision(),
+            recall: k.recall(),
+            f1: k.f1(),
+            support: k.tp + k.fn_,
+        })
+        .collect();
+    let total = counts.iter().fold(Counts::default(), |a, k| Counts {
+        tp: a.tp + k.tp,
+        fp: a.fp + k.fp,
+        fn_: a.fn_ + k.fn_,
+    });
+    out.push(Row {
+        code: "micro".into(),
+        precision: total.precision(),
+        recall: total.recall(),
+        f1: total.f1(),
+        support: total.tp + total.fn_,
+    });
+    let n = counts.len().max(1) as f64;
+    out.push(Row {
+        code: "macro".into(),
+        precision: counts.iter().map(Counts::precision).sum::<f64>() / n,
+        recall: counts.iter().map(Counts::recall).sum::<f64>() / n,
+        f1: counts.iter().map(Counts::f1).sum::<f64>() / n,
+        support: total.tp + total.fn_,
+    });
+    out
+}
+
+/// Formats rows as an aligned text table.
+pub fn table(title: &str, rows: &[Row]) -> String {
+    let mut s = format!(
+        "{title}\n{:<24} {:>9} {:>6} {:>6} {:>7}\n",
+        "code", "precision", "recall", "F1", "support"
+    );
+    for r in rows {
+        s += &format!(
+            "{:<24} {:>9.3} {:>6.3} {:>6.3} {:>7}\n",
+            r.code, r.precision, r.recall, r.f1, r.support
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hand_computed_metrics() {
+        // 3 tp, 1 fp, 2 fn: P = 3/4, R = 3/5, F1 = 6/9.
+        let mut k = Counts::default();
+        for (p, g) in [
+            (true, true),
+            (true, true),
+            (true, true),
+            (true, false),
+            (false, true),
+            (false, true),
+            (false, false),
+        ] {
+            k.add(p, g);
+        }
+        assert_eq!(
+            k,
+            Counts {
+                tp: 3,
+                fp: 1,
+                fn_: 2
+            }
+        );
+        assert!((k.precision() - 0.75).abs() < 1e-12);
+        assert!((k.recall() - 0.6).abs() < 1e-12);
+        assert!((k.f1() - 6.0 / 9.0).abs() < 1e-12);
+        let r = rows(
+            &["a".into(), "b".into()],
+            &[
+                k,
+                Counts {
+                    tp: 1,
+                    fp: 0,
+                    fn_: 0,
+                },
+            ],
+        );
+        assert_eq!(r[2].code, "micro");
+        assert!((r[2].f1 - 8.0 / 11.0).abs() < 1e-12);
+        assert!((r[3].f1 - (6.0 / 9.0 + 1.0) / 2.0).abs() < 1e-12);
+    }
+}

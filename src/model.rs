@@ -1,0 +1,139 @@
+//! The ONNX classifier, run by tract.
+//!
+//! Contract of a notecoder model (written by `training/train.py`, checked at load):
+//! - inputs `input_ids: [batch, seq] i64` (token ids, `< vocab_size`) and `attention_mask: [batch, seq] i64`
+//!   (1 for a real token, 0 for padding), with `batch` and `seq` symbolic;
+//! - one output `logits: [batch, codes] f32`, one logit per codebook code, in codebook order. Scores are
+//!   `sigmoid(logit)` (multi-label: each code is scored independently).
+
+use std::io::Cursor;
+
+use tract_onnx::prelude::*;
+
+use crate::error::{Error, Result};
+
+type Plan = Arc<TypedRunnableModel>;
+
+/// A loaded, optimized model ready to run.
+#[derive(Debug)]
+pub struct Model {
+    plan: Plan,
+    outputs: usize,
+}
+
+impl From<TractError> for Error {
+    fn from(e: TractError) -> Self {
+        // `{:#}` keeps tract's chain of causes on one line.
+        Error::Model(format!("{e:#}"))
+    }
+}
+
+impl Model {
+    /// Loads an ONNX model from its bytes.
+    ///
+    /// Errors with [`Error::Model`] when the bytes are empty, look like an HTML or JSON page rather than ONNX,
+    /// are not a readable ONNX protobuf, do not have exactly the inputs `input_ids` and `attention_mask`, or
+    /// do not produce a `[batch, codes]` output.
+    pub fn from_onnx(bytes: &[u8]) -> Result<Self> {
+        if bytes.is_empty() {
+            return Err(Error::Model("the model file is empty (0 bytes)".into()));
+        }
+        let head = bytes
+            .iter()
+            .copied()
+            .skip_while(u8::is_ascii_whitespace)
+            .next();
+        if matches!(head, Some(b'<') | Some(b'{')) {
+            return Err(Error::Model(format!(
+                "the model file ({} bytes) starts like an HTML or JSON document, not ONNX: was an error page served in its place?",
+                bytes.len()
+            )));
+        }
+        let mut model = tract_onnx::onnx()
+            .model_for_read(&mut Cursor::new(bytes))
+            .map_err(|e| {
+                Error::Model(format!(
+                    "not a readable ONNX model ({} bytes): {e:#}",
+                    bytes.len()
+                ))
+            })?;
+        let names: Vec<String> = model
+            .input_outlets()?
+            .iter()
+            .map(|o| model.node(o.node).name.clone())
+            .collect();
+        if names != ["input_ids", "attention_mask"] {
+            return Err(Error::Model(format!(
+                "inputs are {names:?}, expected [\"input_ids\", \"attention_mask\"]"
+            )));
+        }
+        if model.output_outlets()?.len() != 1 {
+            return Err(Error::Model(format!(
+                "it has {} outputs, expected 1 (logits)",
+                model.output_outlets()?.len()
+            )));
+        }
+        let batch = model.symbols.sym("batch");
+        let seq = model.symbols.sym("seq");
+        for i in 0..2 {
+            model = model.with_input_fact(i, i64::fact([batch.to_dim(), seq.to_dim()]).into())?;
+        }
+        let typed = model.into_optimized()?;
+        let out = typed.output_fact(0)?.clone();
+        let shape = out.shape.to_tvec();
+        if out.datum_type != f32::datum_type() || shape.len() != 2 {
+            return Err(Error::Model(format!(
+                "output is {out:?}, expected [batch, codes] f32"
+            )));
+        }
+        let outputs = shape[1]
+            .as_i64()
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| {
+                Error::Model(format!(
+                    "output has no fixed number of codes ({})",
+                    shape[1]
+                ))
+            })?;
+        let plan = typed.into_runnable()?;
+        Ok(Model { plan, outputs })
+    }
+
+    /// Number of logits per segment (the last dimension of the output).
+    pub fn outputs(&self) -> usize {
+        self.outputs
+    }
+
+    /// Runs the model on a batch of token windows, padding them to the longest; returns `[batch][codes]` logits.
+    /// Each window must be non-empty and hold ids below the model's vocabulary size (the caller checks).
+    pub fn logits(&self, windows: &[Vec<i64>]) -> Result<Vec<Vec<f32>>> {
+        if windows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let seq = windows.iter().map(Vec::len).max().unwrap_or(0);
+        let mut ids = tract_ndarray::Array2::<i64>::zeros((windows.len(), seq));
+        let mut mask = tract_ndarray::Array2::<i64>::zeros((windows.len(), seq));
+        for (row, w) in windows.iter().enumerate() {
+            for (col, &id) in w.iter().enumerate() {
+                ids[(row, col)] = id;
+                mask[(row, col)] = 1;
+            }
+        }
+        let out = self
+            .plan
+            .run(tvec!(ids.into_tensor().into(), mask.into_tensor().into()))?;
+        let view = out[0].to_plain_array_view::<f32>()?;
+        let got = view.shape().to_vec();
+        if got != [windows.len(), self.outputs] {
+            return Err(Error::Model(format!(
+                "output shape {got:?}, expected [{}, {}]",
+                windows.len(),
+                self.outputs
+            )));
+        }
+        Ok(view
+            .outer_iter()
+            .map(|r| r.iter().copied().collect())
+            .collect())
+    }
+}

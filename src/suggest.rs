@@ -1,0 +1,234 @@
+//! The suggestion pipeline: note -> segments -> token windows -> logits -> per-code scores and evidence.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::codebook::Codebook;
+use crate::config::ModelConfig;
+use crate::error::{Error, Result};
+use crate::model::Model;
+use crate::segment::{segment, Span};
+use crate::tokenize::TextEncoder;
+
+/// Windows per model call; bounds the padded batch (`[BATCH, max_tokens]`) and so peak memory.
+const BATCH: usize = 32;
+
+/// The four files of a model folder, as bytes. Nothing here reads files: the CLI reads them from disk, the
+/// browser fetches them.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelFiles<'a> {
+    /// `config.json` ([`ModelConfig`]).
+    pub config: &'a [u8],
+    /// `codebook.json` ([`Codebook`]).
+    pub codebook: &'a [u8],
+    /// `tokenizer.json` (Hugging Face `tokenizers` format).
+    pub tokenizer: &'a [u8],
+    /// `model.onnx` (see [`crate::model`] for its contract).
+    pub model: &'a [u8],
+}
+
+/// One piece of evidence: a segment that carries a code.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Evidence {
+    /// Start of the segment, in the offset unit of the [`Suggestions`] (UTF-8 bytes as returned by
+    /// [`NoteCoder::suggest`]; see [`crate::offsets`] to convert).
+    pub start: usize,
+    /// End of the segment (exclusive), same unit.
+    pub end: usize,
+    /// The segment's score for the code, in `[0, 1]`.
+    pub score: f32,
+}
+
+/// What the model says about one code of the codebook for a whole note.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CodeSuggestion {
+    /// Code id (`assessed.risk`).
+    pub id: String,
+    /// Domain id (`assessed`).
+    pub domain: String,
+    /// Human-readable label.
+    pub label: String,
+    /// Note-level score: the highest score of any segment, in `[0, 1]` (0 for a note with no segment).
+    pub score: f32,
+    /// `score >= threshold` of the code in the codebook.
+    pub suggested: bool,
+    /// The segments whose own score reaches the threshold, in text order.
+    pub evidence: Vec<Evidence>,
+}
+
+/// Suggestions for a note: one entry per codebook code, in codebook order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Suggestions {
+    /// Per-code results, in the order of the codebook.
+    pub codes: Vec<CodeSuggestion>,
+}
+
+/// A segment with its score for every code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoredSegment {
+    /// Where it is in the note, in UTF-8 bytes.
+    pub span: Span,
+    /// `[codes]` scores in `[0, 1]`, codebook order.
+    pub scores: Arc<[f32]>,
+}
+
+/// A loaded model with its codebook and tokenizer, and a cache of segment scores.
+///
+/// Typing changes one segment at a time: [`NoteCoder::suggest`] scores only segments whose text it has not
+/// scored on the previous call, and forgets segments that left the note, so the cache holds at most one note.
+#[derive(Debug)]
+pub struct NoteCoder {
+    config: ModelConfig,
+    codebook: Codebook,
+    encoder: TextEncoder,
+    model: Model,
+    cache: HashMap<String, Arc<[f32]>>,
+}
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+impl NoteCoder {
+    /// Loads a model folder's files and checks that they fit together.
+    ///
+    /// Errors: [`Error::Config`], [`Error::Codebook`], [`Error::Tokenizer`] or [`Error::Model`] for a file
+    /// that is malformed, and [`Error::CodeCountMismatch`] when the model's output count differs from the
+    /// number of codes.
+    pub fn from_bytes(files: ModelFiles<'_>) -> Result<Self> {
+        let config = ModelConfig::from_json(files.config)?;
+        let codebook = Codebook::from_json(files.codebook)?;
+        let encoder = TextEncoder::from_json(files.tokenizer, &config)?;
+        let model = Model::from_onnx(files.model)?;
+        if model.outputs() != codebook.len() {
+            return Err(Error::CodeCountMismatch {
+                model: model.outputs(),
+                codebook: codebook.len(),
+            });
+        }
+        Ok(NoteCoder {
+            config,
+            codebook,
+            encoder,
+            model,
+            cache: HashMap::new(),
+        })
+    }
+
+    /// The codebook, in the order of the scores.
+    pub fn codebook(&self) -> &Codebook {
+        &self.codebook
+    }
+
+    /// The model's preprocessing settings.
+    pub fn config(&self) -> &ModelConfig {
+        &self.config
+    }
+
+    /// Scores each text as one segment, without the cache: `[texts][codes]` scores in `[0, 1]`.
+    /// A text with no token gets all zeros.
+    pub fn score_texts(&self, texts: &[&str]) -> Result<Vec<Arc<[f32]>>> {
+        let n = self.codebook.len();
+        let mut windows = Vec::new();
+        let mut owner = Vec::new();
+        for (i, t) in texts.iter().enumerate() {
+            for w in self.encoder.windows(t)? {
+                windows.push(w);
+                owner.push(i);
+            }
+        }
+        let mut scores = vec![vec![0.0f32; n]; texts.len()];
+        for (chunk_idx, chunk) in windows.chunks(BATCH).enumerate() {
+            let logits = self.model.logits(chunk)?;
+            for (j, row) in logits.iter().enumerate() {
+                let s = &mut scores[owner[chunk_idx * BATCH + j]];
+                for (k, &l) in row.iter().enumerate() {
+                    let p = sigmoid(l);
+                    // NaN never wins a max; a NaN logit (a broken model) leaves 0.
+                    if p > s[k] {
+                        s[k] = p;
+                    }
+                }
+            }
+        }
+        Ok(scores.into_iter().map(Arc::from).collect())
+    }
+
+    /// Segments `text` and scores every segment, reusing the scores of segments already seen on the previous
+    /// call; returns the segments in text order. The cache keeps only this note's segments afterwards.
+    pub fn score_note(&mut self, text: &str) -> Result<Vec<ScoredSegment>> {
+        let spans = segment(text);
+        let missing: Vec<&str> = {
+            let mut seen = std::collections::HashSet::new();
+            spans
+                .iter()
+                .map(|s| &text[s.start..s.end])
+                .filter(|t| !self.cache.contains_key(*t) && seen.insert(*t))
+                .collect()
+        };
+        let fresh = self.score_texts(&missing)?;
+        let mut cache = HashMap::with_capacity(spans.len());
+        for (t, s) in missing.into_iter().zip(fresh) {
+            cache.insert(t.to_owned(), s);
+        }
+        let mut out = Vec::with_capacity(spans.len());
+        for span in spans {
+            let t = &text[span.start..span.end];
+            let scores = match cache.get(t) {
+                Some(s) => s.clone(),
+                None => {
+                    let s = self
+                        .cache
+                        .get(t)
+                        .cloned()
+                        .expect("every segment is either fresh or cached");
+                    cache.insert(t.to_owned(), s.clone());
+                    s
+                }
+            };
+            out.push(ScoredSegment { span, scores });
+        }
+        self.cache = cache;
+        Ok(out)
+    }
+
+    /// Suggests codes for a note. Offsets in the result are UTF-8 byte offsets into `text`; convert them with
+    /// [`crate::offsets::convert`] for JS (UTF-16) or Python (scalar values).
+    pub fn suggest(&mut self, text: &str) -> Result<Suggestions> {
+        let segments = self.score_note(text)?;
+        Ok(self.summarize(&segments))
+    }
+
+    /// Turns scored segments into per-code suggestions with the codebook's thresholds.
+    pub fn summarize(&self, segments: &[ScoredSegment]) -> Suggestions {
+        let codes = self
+            .codebook
+            .codes
+            .iter()
+            .enumerate()
+            .map(|(k, code)| {
+                let score = segments.iter().map(|s| s.scores[k]).fold(0.0f32, f32::max);
+                let evidence = segments
+                    .iter()
+                    .filter(|s| s.scores[k] >= code.threshold)
+                    .map(|s| Evidence {
+                        start: s.span.start,
+                        end: s.span.end,
+                        score: s.scores[k],
+                    })
+                    .collect();
+                CodeSuggestion {
+                    id: code.id.clone(),
+                    domain: code.domain.clone(),
+                    label: code.label.clone(),
+                    score,
+                    suggested: score >= code.threshold,
+                    evidence,
+                }
+            })
+            .collect();
+        Suggestions { codes }
+    }
+}

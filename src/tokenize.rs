@@ -1,0 +1,89 @@
+//! Text to token windows, with the model folder's `tokenizer.json` and the Hugging Face `tokenizers` library.
+//!
+//! The training pipeline encodes with the Python binding of the same library and the same settings
+//! (truncation to `max_tokens` with `window_overlap` tokens shared by consecutive windows, no padding), so the
+//! ids match exactly; `tests/parity.rs` checks this against ids written by the pipeline.
+
+use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
+
+use crate::config::ModelConfig;
+use crate::error::{Error, Result};
+
+/// A tokenizer configured for one model.
+pub struct TextEncoder {
+    tokenizer: Tokenizer,
+    add_special_tokens: bool,
+    vocab_size: usize,
+}
+
+impl std::fmt::Debug for TextEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TextEncoder")
+            .field("vocab_size", &self.vocab_size)
+            .finish()
+    }
+}
+
+impl TextEncoder {
+    /// Loads `tokenizer.json` bytes and applies the windowing of `config`.
+    ///
+    /// Errors with [`Error::Tokenizer`] when the bytes are not a tokenizer the library reads, when the
+    /// overlap does not fit in a window, or when the tokenizer has more ids than the model's `vocab_size`.
+    pub fn from_json(bytes: &[u8], config: &ModelConfig) -> Result<Self> {
+        let mut tokenizer = Tokenizer::from_bytes(bytes).map_err(|e| {
+            Error::Tokenizer(format!(
+                "not a valid tokenizer.json ({} bytes): {e}",
+                bytes.len()
+            ))
+        })?;
+        tokenizer.with_padding(None);
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: config.max_tokens,
+                stride: config.window_overlap,
+                strategy: TruncationStrategy::LongestFirst,
+                direction: TruncationDirection::Right,
+            }))
+            .map_err(|e| {
+                Error::Tokenizer(format!(
+                    "cannot window to max_tokens {}: {e}",
+                    config.max_tokens
+                ))
+            })?;
+        let vocab_size = tokenizer.get_vocab_size(true);
+        if vocab_size > config.vocab_size {
+            return Err(Error::Tokenizer(format!(
+                "the tokenizer has {vocab_size} ids but the model embeds only {} (config vocab_size)",
+                config.vocab_size
+            )));
+        }
+        Ok(TextEncoder {
+            tokenizer,
+            add_special_tokens: config.add_special_tokens,
+            vocab_size,
+        })
+    }
+
+    /// Encodes one segment into token windows: `[windows][tokens]` ids (as i64, the model's dtype), each window
+    /// at most `max_tokens` long. Text that yields no token at all gives no window.
+    pub fn windows(&self, text: &str) -> Result<Vec<Vec<i64>>> {
+        let enc = self
+            .tokenizer
+            .encode(text, self.add_special_tokens)
+            .map_err(|e| Error::Tokenizer(format!("encoding failed: {e}")))?;
+        let mut out = Vec::with_capacity(1 + enc.get_overflowing().len());
+        for e in std::iter::once(&enc).chain(enc.get_overflowing()) {
+            let ids: Vec<i64> = e.get_ids().iter().map(|&id| i64::from(id)).collect();
+            if let Some(&bad) = ids.iter().find(|&&id| id as usize >= self.vocab_size) {
+                return Err(Error::Tokenizer(format!(
+                    "token id {bad} is outside the vocabulary ({})",
+                    self.vocab_size
+                )));
+            }
+            if !ids.is_empty() {
+                out.push(ids);
+            }
+        }
+        Ok(out)
+    }
+}

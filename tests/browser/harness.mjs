@@ -1,0 +1,91 @@
+// Shared by the tests, the benchmark and the screenshot: serve www/ and drive Debian's Chromium.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const WWW = fileURLToPath(new URL('../../www/', import.meta.url));
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run',
+];
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Serves www/ with `python3 -m http.server` on a free port and waits until it answers.
+ * @returns {Promise<{url: string, close: () => Promise<void>}>}  url ends in `/`
+ */
+export async function startServer() {
+  if (!existsSync(new URL('../../www/pkg/notecoder_bg.wasm', import.meta.url))) {
+    throw new Error('www/pkg/ is missing: run `bash scripts/build-www.sh` first');
+  }
+  const port = await freePort();
+  const proc = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', WWW], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  proc.stderr.on('data', (d) => { log = (log + d).slice(-4000); });
+  let exited = null;
+  proc.on('exit', (code, signal) => { exited = { code, signal }; });
+  const close = () =>
+    new Promise((resolve) => {
+      if (exited) return resolve();
+      proc.once('exit', () => resolve());
+      proc.kill('SIGTERM');
+    });
+
+  const url = `http://127.0.0.1:${port}/`;
+  const deadline = Date.now() + 15000;
+  for (;;) {
+    if (exited) throw new Error(`http.server exited early (${JSON.stringify(exited)}):\n${log}`);
+    try {
+      const res = await fetch(url);
+      await res.arrayBuffer();
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await close();
+      throw new Error(`http.server did not answer on ${url} within 15 s:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { url, close };
+}
+
+/** Launches headless Chromium the way the project's machines can run it. */
+export function launchBrowser() {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+/** Resolves when the demo's <note-coder> has loaded its model. */
+export function waitForReady(page, timeout = 60000) {
+  return page.waitForSelector('note-coder[state="ready"]', { state: 'attached', timeout });
+}
+
+/** Resolves when the element has suggestions for exactly the textarea's current text; returns them. */
+export async function waitForSuggestions(page, selector = 'note-coder', timeout = 20000) {
+  const handle = await page.waitForFunction(
+    (sel) => {
+      const el = document.querySelector(sel);
+      const s = el?.suggestions;
+      return s && el.control && s.text === el.control.value && s.text !== '' ? s : null;
+    },
+    selector,
+    { timeout },
+  );
+  return handle.jsonValue();
+}

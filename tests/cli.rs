@@ -1,0 +1,167 @@
+//! The `notecoder` binary, run on files in a temporary folder.
+
+mod common;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn notecoder() -> Command {
+    Command::cargo_bin("notecoder").unwrap()
+}
+
+fn lines(out: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn classify_writes_one_line_per_note_with_scalar_offsets() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("notes.jsonl");
+    // Python: text[start:end] indexes Unicode scalars; the emoji and accent before the evidence shift
+    // bytes and UTF-16 units but not scalars.
+    let text = "\u{1F600} Caf\u{E9} visit. Pt denied SI/HI.";
+    std::fs::write(
+        &input,
+        format!("{}\n", serde_json::json!({"id": "n1", "text": text})),
+    )
+    .unwrap();
+    let out = notecoder()
+        .args(["classify"])
+        .arg(&input)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let recs = lines(&out);
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0]["id"], "n1");
+    let codes = recs[0]["codes"].as_array().unwrap();
+    assert_eq!(codes.len(), 10);
+    let risk = codes.iter().find(|c| c["id"] == "assessed.risk").unwrap();
+    assert_eq!(risk["suggested"], true);
+    let e = &risk["evidence"][0];
+    let (s, t) = (
+        e["start"].as_u64().unwrap() as usize,
+        e["end"].as_u64().unwrap() as usize,
+    );
+    let got: String = text.chars().skip(s).take(t - s).collect();
+    assert_eq!(got, "Pt denied SI/HI.");
+    assert_eq!((s, t), (14, 30));
+}
+
+#[test]
+fn a_bad_line_yields_an_error_record_and_the_run_goes_on() {
+    let input = "\u{FEFF}{\"id\":\"a\",\"text\":\"Pt calm.\"}\n{\"id\":\"b\",\"txt\":\"secret words\"}\nnot json\n\n{\"id\":\"c\",\"text\":\"Denied SI.\"}\n";
+    let assert = notecoder()
+        .arg("classify")
+        .arg("-")
+        .write_stdin(input)
+        .assert()
+        .code(1);
+    let out = assert.get_output();
+    let recs = lines(&out.stdout);
+    let ids: Vec<&Value> = recs.iter().map(|r| &r["id"]).collect();
+    assert_eq!(
+        ids,
+        [
+            &Value::from("a"),
+            &Value::from("b"),
+            &Value::Null,
+            &Value::from("c")
+        ]
+    );
+    assert_eq!(recs[1]["line"], 2);
+    assert!(recs[1]["error"]
+        .as_str()
+        .unwrap()
+        .contains("missing field `text`"));
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("secret words"),
+        "note text leaked into an error"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("line 4: blank line, skipped"), "{stderr}");
+}
+
+#[test]
+fn eval_prints_note_and_segment_tables_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let gold = dir.path().join("gold.jsonl");
+    let note = serde_json::json!({"id": "g1", "text": "Met w/ ofcs. Pt denied SI/HI.",
+        "segments": [{"start": 0, "end": 12, "codes": ["interacted.police"]}, {"start": 13, "end": 29, "codes": ["assessed.risk"]}],
+        "codes": ["assessed.risk", "interacted.police"]});
+    std::fs::write(&gold, format!("{note}\n")).unwrap();
+    let out = notecoder()
+        .args(["eval", "--gold"])
+        .arg(&gold)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains("note level (1 notes)") && text.contains("segment level (2 gold segments)"),
+        "{text}"
+    );
+    assert!(text.contains("macro") && text.contains("micro"));
+    let out = notecoder()
+        .args(["eval", "--json", "--gold"])
+        .arg(&gold)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    let risk = v["segment_level"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "assessed.risk")
+        .unwrap();
+    assert_eq!(risk["support"], 1);
+    assert_eq!(v["segment_level"].as_array().unwrap().len(), 12);
+}
+
+#[test]
+fn a_broken_model_folder_fails_with_exit_2_and_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["config.json", "codebook.json", "tokenizer.json"] {
+        std::fs::copy(common::model_dir().join(f), dir.path().join(f)).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("model.onnx"),
+        b"<html>502 Bad Gateway</html>",
+    )
+    .unwrap();
+    let out = notecoder()
+        .args(["classify", "--model"])
+        .arg(dir.path())
+        .write_stdin("")
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let msg = String::from_utf8_lossy(&out);
+    assert!(
+        msg.contains("cannot load the model folder") && msg.contains("HTML"),
+        "{msg}"
+    );
+    std::fs::remove_file(dir.path().join("model.onnx")).unwrap();
+    let out = notecoder()
+        .args(["classify", "--model"])
+        .arg(dir.path())
+        .write_stdin("")
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    assert!(String::from_utf8_lossy(&out).contains("model.onnx"));
+}

@@ -1,0 +1,85 @@
+//! Loading a model folder: every broken file is refused with a typed error that names the problem.
+
+mod common;
+
+use notecoder::Error;
+
+fn with(i: usize, bytes: Vec<u8>) -> [Vec<u8>; 4] {
+    let mut f = common::model_bytes();
+    f[i] = bytes;
+    f
+}
+
+fn load_err(files: [Vec<u8>; 4]) -> Error {
+    common::load(&files).expect_err("a broken model folder must not load")
+}
+
+#[test]
+fn the_shipped_model_loads_and_matches_its_codebook() {
+    let coder = common::load(&common::model_bytes()).unwrap();
+    assert_eq!(coder.codebook().len(), 10);
+    assert_eq!(coder.codebook().codes[0].id, "interacted.police");
+}
+
+#[test]
+fn a_codebook_of_another_length_is_refused_naming_both_counts() {
+    let mut book: serde_json::Value = serde_json::from_slice(&common::model_bytes()[1]).unwrap();
+    book["codes"].as_array_mut().unwrap().pop();
+    let e = load_err(with(1, serde_json::to_vec(&book).unwrap()));
+    assert!(
+        matches!(
+            e,
+            Error::CodeCountMismatch {
+                model: 10,
+                codebook: 9
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "model outputs 10 scores per segment but the codebook has 9 codes"
+    );
+}
+
+#[test]
+fn broken_model_bytes_are_refused() {
+    let model = &common::model_bytes()[3];
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (vec![], "empty"),
+        (
+            b"<!DOCTYPE html><html><body>404 Not Found</body></html>".to_vec(),
+            "HTML",
+        ),
+        (
+            model[..model.len() / 3].to_vec(),
+            "not a readable ONNX model",
+        ),
+        (b"\x08\x01garbage that is not protobuf".to_vec(), "model:"),
+    ];
+    for (bytes, want) in cases {
+        let e = load_err(with(3, bytes));
+        assert!(matches!(e, Error::Model(_)), "{e:?}");
+        assert!(e.to_string().contains(want), "{e}");
+    }
+}
+
+#[test]
+fn broken_json_files_are_refused_with_their_kind() {
+    assert!(matches!(
+        load_err(with(0, b"{}".to_vec())),
+        Error::Config(_)
+    ));
+    assert!(matches!(
+        load_err(with(1, b"[1,2]".to_vec())),
+        Error::Codebook(_)
+    ));
+    assert!(matches!(
+        load_err(with(2, b"not json".to_vec())),
+        Error::Tokenizer(_)
+    ));
+    let mut cfg: serde_json::Value = serde_json::from_slice(&common::model_bytes()[0]).unwrap();
+    cfg["vocab_size"] = 100.into();
+    let e = load_err(with(0, serde_json::to_vec(&cfg).unwrap()));
+    assert!(e.to_string().contains("embeds only 100"), "{e}");
+}

@@ -1,0 +1,249 @@
+"""Train the shipped model from the corpus and write the model folder and the parity fixture.
+
+    pip install -r training/requirements.txt
+    python training/train.py            # -> models/coresponse-v1/, tests/fixtures/parity.json
+
+Model (v1): bag of WordPiece tokens -> linear -> sigmoid, one logistic regression per code (multi-label).
+The ONNX graph computes exactly that: Gather rows of a [vocab, codes] f32 weight table by token id, average
+them over the window's real tokens (attention_mask), add a [codes] bias: logits [batch, codes] f32. A
+segment's score for a code is the maximum over its token windows of sigmoid(logit).
+
+Choices are made on the dev split only (regularisation strength, per-code thresholds); the test split is not
+read here. Deterministic: lbfgs on fixed data, no random state involved.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+from scipy.sparse import csr_matrix
+from sklearn.linear_model import LogisticRegression
+from tokenizers import Tokenizer
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "training"))
+from metrics import prf_table  # noqa: E402
+
+NAME = "coresponse-v1"
+OUT = ROOT / "models" / NAME
+CONFIG = {"format": 1, "name": NAME, "max_tokens": 128, "window_overlap": 16, "add_special_tokens": True}
+C_GRID = [10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0]
+THRESHOLD_GRID = [round(x, 2) for x in np.arange(0.05, 0.96, 0.05)]
+
+
+def load(split: str) -> list[dict]:
+    return [json.loads(l) for l in (ROOT / "corpus" / f"{split}.jsonl").read_text(encoding="utf-8").splitlines() if l]
+
+
+def make_tokenizer(vocab_size_out: list[int]) -> Tokenizer:
+    tok = Tokenizer.from_file(str(ROOT / "training" / "base" / "tokenizer.json"))
+    tok.no_padding()
+    tok.no_truncation()
+    vocab_size_out.append(tok.get_vocab_size(with_added_tokens=True))
+    return tok
+
+
+def windows(tok: Tokenizer, text: str) -> list[list[int]]:
+    """Token windows of one segment, exactly as the Rust runtime makes them (see src/tokenize.rs)."""
+    tok.enable_truncation(max_length=CONFIG["max_tokens"], stride=CONFIG["window_overlap"], strategy="longest_first")
+    enc = tok.encode(text, add_special_tokens=CONFIG["add_special_tokens"])
+    return [w for w in [enc.ids] + [o.ids for o in enc.overflowing] if w]
+
+
+def segments(notes: list[dict]) -> tuple[list[str], np.ndarray]:
+    texts, labels = [], []
+    for n in notes:
+        for s in n["segments"]:
+            texts.append(n["text"][s["start"]:s["end"]])
+            labels.append(s["codes"])
+    return texts, labels
+
+
+def features(tok: Tokenizer, texts: list[str], vocab: int) -> tuple[csr_matrix, list[int]]:
+    """Mean one-hot of each window's tokens: the graph's averaged Gather of a linear layer. Returns the
+    [windows, vocab] matrix and, for each window, the index of its segment."""
+    rows, cols, vals, owner = [], [], [], []
+    r = 0
+    for i, t in enumerate(texts):
+        for w in windows(tok, t):
+            for tid in w:
+                rows.append(r)
+                cols.append(tid)
+                vals.append(1.0 / len(w))
+            owner.append(i)
+            r += 1
+    return csr_matrix((vals, (rows, cols)), shape=(r, vocab), dtype=np.float64), owner
+
+
+def segment_scores(window_scores: np.ndarray, owner: list[int], n: int) -> np.ndarray:
+    out = np.zeros((n, window_scores.shape[1]))
+    for w, i in enumerate(owner):
+        out[i] = np.maximum(out[i], window_scores[w])
+    return out
+
+
+def fit(x, y, c: float) -> tuple[np.ndarray, np.ndarray]:
+    """One logistic regression per code; returns weights [vocab, codes] and bias [codes]."""
+    ws, bs = [], []
+    for k in range(y.shape[1]):
+        lr = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
+        lr.fit(x, y[:, k])
+        ws.append(lr.coef_[0])
+        bs.append(lr.intercept_[0])
+    return np.stack(ws, axis=1), np.array(bs)
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def export_onnx(weights: np.ndarray, bias: np.ndarray, path: Path) -> None:
+    f = TensorProto.FLOAT
+    nodes = [
+        helper.make_node("Gather", ["table", "input_ids"], ["rows"], axis=0),
+        helper.make_node("Cast", ["attention_mask"], ["maskf"], to=f),
+        helper.make_node("Unsqueeze", ["maskf", "axis2"], ["mask3"]),
+        helper.make_node("Mul", ["rows", "mask3"], ["masked"]),
+        helper.make_node("ReduceSum", ["masked", "axis1"], ["summed"], keepdims=0),
+        helper.make_node("ReduceSum", ["maskf", "axis1"], ["count"], keepdims=1),
+        helper.make_node("Max", ["count", "one"], ["count1"]),
+        helper.make_node("Div", ["summed", "count1"], ["mean"]),
+        helper.make_node("Add", ["mean", "bias"], ["logits"]),
+    ]
+    inits = [
+        numpy_helper.from_array(weights.astype(np.float32), "table"),
+        numpy_helper.from_array(bias.astype(np.float32), "bias"),
+        numpy_helper.from_array(np.array([2], dtype=np.int64), "axis2"),
+        numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1"),
+        numpy_helper.from_array(np.array(1.0, dtype=np.float32), "one"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        NAME,
+        [
+            helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"]),
+            helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "seq"]),
+        ],
+        [helper.make_tensor_value_info("logits", f, ["batch", weights.shape[1]])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="notecoder-training")
+    model.ir_version = 8
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, str(path))
+
+
+def ort_scores(sess, tok, texts: list[str]) -> tuple[list[list[list[int]]], np.ndarray]:
+    """Reference scores with onnxruntime: per text its windows and the max over windows of sigmoid(logits)."""
+    all_windows, scores = [], []
+    for t in texts:
+        ws = windows(tok, t)
+        all_windows.append(ws)
+        best = None
+        for w in ws:
+            ids = np.array([w], dtype=np.int64)
+            logits = sess.run(["logits"], {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0][0]
+            s = sigmoid(logits.astype(np.float64))
+            best = s if best is None else np.maximum(best, s)
+        scores.append(best if best is not None else np.zeros(sess.get_outputs()[0].shape[1]))
+    return all_windows, np.array(scores)
+
+
+PARITY_EXTRA = [
+    "Pt denied SI/HI.",
+    "CR spoke w/ pt's mother by phone \U0001F469\u200D\U0001F467 re: f/u.",
+    "Clt café résumé naïve — ﬁne, NBSP\u00a0here\u200b.",
+    "\u05d4\u05de\u05d8\u05d5\u05e4\u05dc refused to engage.",
+    "x",
+    "...",
+    "advised ofcs " * 60,
+]
+
+
+def main() -> int:
+    codebook = json.loads((ROOT / "training" / "codebook.json").read_text(encoding="utf-8"))
+    code_ids = [c["id"] for c in codebook["codes"]]
+    vocab_box: list[int] = []
+    tok = make_tokenizer(vocab_box)
+    vocab = vocab_box[0]
+
+    def xy(split):
+        texts, labels = segments(load(split))
+        y = np.array([[int(c in ls) for c in code_ids] for ls in labels])
+        x, owner = features(tok, texts, vocab)
+        return texts, x, owner, y
+
+    tr_texts, x_tr, own_tr, y_tr = xy("train")
+    dv_texts, x_dv, own_dv, y_dv = xy("dev")
+    y_tr_w = y_tr[own_tr]  # every window of a segment carries the segment's labels
+    print(f"train: {len(tr_texts)} segments, {x_tr.shape[0]} windows; dev: {len(dv_texts)} segments")
+
+    best = None
+    for c in C_GRID:
+        w, b = fit(x_tr, y_tr_w, c)
+        p = segment_scores(sigmoid(x_dv @ w + b), own_dv, len(dv_texts))
+        f1 = np.mean([prf_table_f1(y_dv[:, k], p[:, k] >= 0.5) for k in range(len(code_ids))])
+        print(f"C={c:g}: dev segment macro-F1 at 0.5 = {f1:.3f}")
+        if best is None or f1 > best[0]:
+            best = (f1, c, w, b, p)
+    _, c, w, b, p_dv = best
+    thresholds = []
+    for k in range(len(code_ids)):
+        f1s = [prf_table_f1(y_dv[:, k], p_dv[:, k] >= t) for t in THRESHOLD_GRID]
+        thresholds.append(THRESHOLD_GRID[int(np.argmax(f1s))])
+    pred = np.stack([p_dv[:, k] >= thresholds[k] for k in range(len(code_ids))], axis=1)
+    table = prf_table(code_ids, y_dv, pred)
+    print(f"chosen C={c:g}; dev segment-level with per-code thresholds:\n{table}")
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    for code, t in zip(codebook["codes"], thresholds):
+        code["threshold"] = float(t)
+    (OUT / "codebook.json").write_text(json.dumps(codebook, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (OUT / "config.json").write_text(json.dumps({**CONFIG, "vocab_size": vocab}, indent=2) + "\n", encoding="utf-8")
+    tok.no_truncation()
+    tok.save(str(OUT / "tokenizer.json"))
+    export_onnx(w, b, OUT / "model.onnx")
+    (OUT / "training.json").write_text(
+        json.dumps(
+            {"C": c, "thresholds": dict(zip(code_ids, thresholds)), "train_segments": len(tr_texts),
+             "dev_segments": len(dv_texts), "dev_segment_table": table},
+            indent=2,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+
+    # Parity fixture: 50 segments scored by onnxruntime on the exported file (the independent reference).
+    sess = ort.InferenceSession(str(OUT / "model.onnx"), providers=["CPUExecutionProvider"])
+    sample = dv_texts[:: max(1, len(dv_texts) // (50 - len(PARITY_EXTRA)))][: 50 - len(PARITY_EXTRA)] + PARITY_EXTRA
+    wins, scores = ort_scores(sess, tok, sample)
+    check = segment_scores(sigmoid(x_dv @ w + b), own_dv, len(dv_texts))
+    assert np.allclose(ort_scores(sess, tok, dv_texts[:20])[1], check[:20], atol=1e-5), "ONNX export differs from sklearn"
+    fixture = {
+        "model": NAME,
+        "codes": code_ids,
+        "cases": [{"text": t, "windows": ws, "scores": [round(float(v), 7) for v in s]} for t, ws, s in zip(sample, wins, scores)],
+    }
+    fx = ROOT / "tests" / "fixtures"
+    fx.mkdir(parents=True, exist_ok=True)
+    (fx / "parity.json").write_text(json.dumps(fixture, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {OUT} and {fx / 'parity.json'} ({len(sample)} cases)")
+    return 0
+
+
+def prf_table_f1(y, pred) -> float:
+    tp = int(np.sum((y == 1) & pred))
+    fp = int(np.sum((y == 0) & pred))
+    fn = int(np.sum((y == 1) & ~pred))
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+// The promise API over the notecoder worker. The page only sends text and receives results; the model runs in
+// the worker (worker.js), and nothing leaves the browser.
+
+/**
+ * A code of the codebook.
+ * @typedef {object} Code
+ * @property {string} id            `domain.code`, e.g. `assessed.risk`
+ * @property {string} domain        domain id, e.g. `assessed`
+ * @property {string} label         human-readable label
+ * @property {string} definition
+ * @property {string} use_when
+ * @property {string} do_not_use_when
+ * @property {string} colour        CSS colour, `#rrggbb`
+ * @property {number} threshold     note-level score in [0, 1] from which the code is suggested
+ */
+
+/**
+ * The codebook of a model folder.
+ * @typedef {object} Codebook
+ * @property {string} name
+ * @property {string} version
+ * @property {{id: string, label: string, description: string}[]} domains
+ * @property {Code[]} codes        in the order of the suggestions
+ */
+
+/**
+ * A sentence (coding unit) that carries a code. `text.slice(start, end)` is the sentence.
+ * @typedef {object} Evidence
+ * @property {number} start   offset in UTF-16 code units (JS string index) into the text given to `suggest`
+ * @property {number} end     exclusive, same unit
+ * @property {number} score   the sentence's score for the code, in [0, 1]
+ */
+
+/**
+ * What the model says about one code for the whole text.
+ * @typedef {object} CodeSuggestion
+ * @property {string} id
+ * @property {string} domain
+ * @property {string} label
+ * @property {number} score         highest sentence score, in [0, 1]
+ * @property {boolean} suggested    `score >= threshold`
+ * @property {Evidence[]} evidence  sentences whose own score reaches the threshold, in text order
+ */
+
+/**
+ * The answer to `suggest(text)`: either results for every codebook code (codebook order), or
+ * `{superseded: true}` when a newer `suggest` call replaced this one before it ran.
+ * @typedef {{superseded: false, codes: CodeSuggestion[]} | {superseded: true}} SuggestResult
+ */
+
+/**
+ * @typedef {object} NoteCoderHandle
+ * @property {Codebook} codebook
+ * @property {(text: string) => Promise<SuggestResult>} suggest
+ *   Scores `text`. Rejects with the worker's error, rebuilt with its `name` (`ModelLoadError`, `TypeError`,
+ *   `Error`), or with an `AbortError` after `dispose()`.
+ * @property {() => void} dispose  Stops the worker; pending and later calls reject with an `AbortError`.
+ */
+
+/** The model folder could not be fetched or loaded (HTTP error, wrong file, mismatched codebook). */
+export class ModelLoadError extends Error {
+  name = 'ModelLoadError';
+}
+
+const ERROR_TYPES = { ModelLoadError, TypeError, RangeError, Error };
+
+/** Rebuilds an error posted by the worker as an Error of the same name. */
+function rebuildError({ name, message }) {
+  const Type = ERROR_TYPES[name] ?? Error;
+  const err = new Type(message);
+  if (err.name !== name) err.name = name;
+  return err;
+}
+
+function abortError(message) {
+  return new DOMException(message, 'AbortError');
+}
+
+/**
+ * Resolves a model folder reference to an absolute URL ending in `/`.
+ * @param {string | URL} model
+ */
+function modelFolderUrl(model) {
+  const base = typeof document !== 'undefined' ? document.baseURI : self.location.href;
+  const url = new URL(String(model), base);
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  return url.href;
+}
+
+/**
+ * Starts a worker, loads the model folder in it and resolves once the model is ready.
+ *
+ * @param {object} options
+ * @param {string | URL} options.model  URL of a model folder holding config.json, codebook.json, tokenizer.json
+ *   and model.onnx; a relative string resolves against the page (`document.baseURI`).
+ * @param {string | URL} [options.workerUrl]  URL of worker.js (default: beside this module).
+ * @returns {Promise<NoteCoderHandle>}  rejects with a `ModelLoadError` when the model cannot be loaded.
+ */
+export async function createNoteCoder({ model, workerUrl } = {}) {
+  if (model === undefined || model === null || model === '') throw new TypeError('createNoteCoder: `model` (a model folder URL) is required');
+  const modelUrl = modelFolderUrl(model);
+  const worker = new Worker(workerUrl ?? new URL('./worker.js', import.meta.url), { type: 'module', name: 'notecoder' });
+
+  /** @type {Map<number, {resolve: (v: any) => void, reject: (e: Error) => void}>} */
+  const waiting = new Map();
+  let nextId = 1;
+  let disposed = false;
+
+  const failAll = (err) => {
+    for (const { reject } of waiting.values()) reject(err);
+    waiting.clear();
+  };
+
+  worker.addEventListener('message', (event) => {
+    const { id, ok, result, error } = event.data;
+    const entry = waiting.get(id);
+    if (!entry) return;
+    waiting.delete(id);
+    if (ok) entry.resolve(result);
+    else entry.reject(rebuildError(error));
+  });
+  worker.addEventListener('error', (event) => {
+    event.preventDefault();
+    failAll(new ModelLoadError(`the notecoder worker failed: ${event.message || 'its script could not be loaded'}`));
+  });
+  worker.addEventListener('messageerror', () => {
+    failAll(new Error('the notecoder worker sent a message that could not be read'));
+  });
+
+  const request = (message) =>
+    new Promise((resolve, reject) => {
+      if (disposed) {
+        reject(abortError('the note coder was disposed'));
+        return;
+      }
+      const id = nextId++;
+      waiting.set(id, { resolve, reject });
+      worker.postMessage({ id, ...message });
+    });
+
+  const dispose = () => {
+    if (disposed) return;
+    disposed = true;
+    worker.terminate();
+    failAll(abortError('the note coder was disposed'));
+  };
+
+  let codebook;
+  try {
+    codebook = await request({ type: 'init', model: modelUrl });
+  } catch (err) {
+    dispose();
+    throw err;
+  }
+
+  return {
+    codebook,
+    suggest(text) {
+      if (typeof text !== 'string') return Promise.reject(new TypeError('suggest() expects a string'));
+      return request({ type: 'suggest', text });
+    },
+    dispose,
+  };
+}

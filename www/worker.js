@@ -1,0 +1,114 @@
+// The notecoder worker: owns the WebAssembly instance and the model bytes, so that the page never runs a model.
+//
+// Protocol (every message carries the `id` of its request; replies echo it):
+//   page -> worker  {id, type: 'init', model: <absolute URL of a model folder, ending in '/'>}
+//   worker -> page  {id, ok: true, result: <codebook object>}
+//   page -> worker  {id, type: 'suggest', text: <string>}
+//   worker -> page  {id, ok: true, result: {superseded: false, codes: [...]}} or {id, ok: true, result: {superseded: true}}
+//   worker -> page  {id, ok: false, error: {name, message}}   for any failed request
+//
+// Suggest requests that queue up while the model is busy are coalesced: only the newest one runs and each older
+// one is answered `{superseded: true}`. Note text is never logged and never put into an error message.
+
+import init, { NoteCoder } from './pkg/notecoder.js';
+
+/** The files of a model folder, in the order of the `NoteCoder` constructor's arguments. */
+const MODEL_FILES = ['config.json', 'codebook.json', 'tokenizer.json', 'model.onnx'];
+
+/** @type {Promise<NoteCoder> | null} */
+let loading = null;
+/** @type {NoteCoder | null} */
+let coder = null;
+/** The newest suggest request not yet run. @type {{id: number, text: string} | null} */
+let pending = null;
+let drainScheduled = false;
+
+class ModelLoadError extends Error {
+  name = 'ModelLoadError';
+}
+
+/** @param {unknown} err @returns {{name: string, message: string}} */
+function serializeError(err) {
+  if (err instanceof Error) return { name: err.name || 'Error', message: err.message };
+  return { name: 'Error', message: String(err) };
+}
+
+/** @param {string} url @returns {Promise<Uint8Array>} */
+async function fetchBytes(url) {
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (err) {
+    throw new ModelLoadError(`could not fetch model file ${url}: ${err instanceof Error ? err.message : err}`);
+  }
+  if (!response.ok) {
+    throw new ModelLoadError(`could not fetch model file ${url}: HTTP ${response.status} ${response.statusText}`.trim());
+  }
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/** @param {string} modelUrl @returns {Promise<NoteCoder>} */
+async function load(modelUrl) {
+  await init();
+  const files = await Promise.all(MODEL_FILES.map((f) => fetchBytes(new URL(f, modelUrl).href)));
+  let instance;
+  try {
+    instance = new NoteCoder(files[0], files[1], files[2], files[3]);
+  } catch (err) {
+    throw new ModelLoadError(`could not load the model folder ${modelUrl}: ${err instanceof Error ? err.message : err}`);
+  }
+  // The first inference is slower than the rest; pay for it before the page is told the model is ready.
+  instance.suggest('Warm-up.');
+  return instance;
+}
+
+function drain() {
+  drainScheduled = false;
+  const request = pending;
+  pending = null;
+  if (!request) return;
+  try {
+    if (!coder) throw new Error('the model is not loaded');
+    const result = coder.suggest(request.text);
+    self.postMessage({ id: request.id, ok: true, result: { superseded: false, codes: result.codes } });
+  } catch (err) {
+    self.postMessage({ id: request.id, ok: false, error: serializeError(err) });
+  }
+}
+
+/** @param {{id: number, text: string}} request */
+function enqueueSuggest(request) {
+  if (pending) self.postMessage({ id: pending.id, ok: true, result: { superseded: true } });
+  pending = request;
+  if (!drainScheduled) {
+    drainScheduled = true;
+    // A task, not a microtask: messages that arrived while the model was busy are delivered first, so a burst
+    // of requests collapses into its newest one.
+    setTimeout(drain, 0);
+  }
+}
+
+self.addEventListener('message', async (event) => {
+  const { id, type } = event.data ?? {};
+  if (type === 'init') {
+    try {
+      if (!loading) loading = load(String(event.data.model));
+      coder = await loading;
+      self.postMessage({ id, ok: true, result: coder.codebook() });
+    } catch (err) {
+      self.postMessage({ id, ok: false, error: serializeError(err) });
+    }
+  } else if (type === 'suggest') {
+    if (typeof event.data.text !== 'string') {
+      self.postMessage({ id, ok: false, error: { name: 'TypeError', message: 'suggest() expects a string' } });
+      return;
+    }
+    if (!coder) {
+      self.postMessage({ id, ok: false, error: { name: 'ModelLoadError', message: 'the model is not loaded' } });
+      return;
+    }
+    enqueueSuggest({ id, text: event.data.text });
+  } else {
+    self.postMessage({ id, ok: false, error: { name: 'TypeError', message: `unknown request type ${String(type)}` } });
+  }
+});
