@@ -5,7 +5,7 @@
 //! 1. Every line break ends a unit: `\n`, `\r\n` and a lone `\r` alike.
 //! 2. A bullet or number marker at the start of a line (`- `, `* `, `• `, `1. `, `2) `, `(3) `, `a) `) is not part
 //!    of any unit.
-//! 3. A header at the start of a line or sentence (a capitalised label of at most four words and 30 bytes,
+//! 3. A header at the start of a line or sentence (a capitalised label of at most three words, not ending in `re`, and 30 bytes,
 //!    then `:` and whitespace or the line's end, e.g. `MSE:`, `Dispo:`, `S:`) is a unit of its own.
 //! 4. Within a line, `.`, `!`, `?` or `…` (a run of them, plus closing quotes or brackets) followed by
 //!    whitespace ends a sentence, except after an abbreviation: titles and Latin forms (`Dr.`, `Sgt.`, `e.g.`,
@@ -31,12 +31,12 @@ pub struct Span {
 const NEVER_ENDS: &[&str] = &[
     "dr", "mr", "mrs", "ms", "mx", "prof", "sgt", "det", "lt", "capt", "cpl", "ofc", "st", "e.g",
     "i.e", "eg", "ie", "vs", "v", "approx", "appx", "apprx", "ca", "cf", "tel", "ext", "ph", "jr",
-    "sr",
+    "sr", "incl", "esp",
 ];
 /// Shorthand after which a period ends a sentence only when the next word starts with a capital letter.
 const ENDS_BEFORE_CAPITAL: &[&str] = &[
-    "pt", "pts", "clt", "a.m", "p.m", "etc", "y.o", "yo", "hx", "dx", "tx", "rx", "appt", "dept",
-    "min", "mins", "hr", "hrs", "wk", "wks", "mo", "mos", "yr", "yrs", "ofcs", "al",
+    "pt", "pts", "clt", "a.m", "p.m", "etc", "y.o", "yo", "appt", "dept", "min", "mins", "hr",
+    "hrs", "wk", "wks", "mo", "mos", "yr", "yrs", "al",
 ];
 const CLOSERS: &[char] = &['"', '\'', '\u{201D}', '\u{2019}', ')', ']', '\u{BB}'];
 const BULLETS: &[char] = &[
@@ -164,7 +164,13 @@ fn header_end(text: &str, i: usize, end: usize) -> Option<usize> {
     let ok_chars = label
         .chars()
         .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '/' | '&' | '\'' | '-' | '(' | ')'));
-    if !ok_chars || label.ends_with(' ') || label.split(' ').filter(|w| !w.is_empty()).count() > 4 {
+    let words: Vec<&str> = label.split(' ').filter(|w| !w.is_empty()).collect();
+    // `re:` closes a phrase ("Psychoed w/ mother re: ..."), not a header.
+    if !ok_chars
+        || label.ends_with(' ')
+        || words.len() > 3
+        || words.last().is_some_and(|w| w.eq_ignore_ascii_case("re"))
+    {
         return None;
     }
     match rest[colon + 1..].chars().next() {
@@ -248,6 +254,10 @@ fn period_ends(before: &str, capital_next: bool, next: char) -> bool {
         }
     }
     let lower = word.to_lowercase();
+    // `Ofc. Ruiz` is a title; a lowercase `ofc.` in shorthand ("told ofc. pt left") ends a sentence.
+    if lower == "ofc" && !word.starts_with('O') {
+        return true;
+    }
     if lower == "no" {
         return !next.is_ascii_digit() && capital_next;
     }
@@ -326,6 +336,15 @@ mod tests {
             &["Called J. Smith from the shelter."],
         );
         check("Case no. 4 closed.", &["Case no. 4 closed."]);
+        check(
+            "no prior tx. called dad. told ofcs. pt left",
+            &["no prior tx.", "called dad.", "told ofcs.", "pt left"],
+        );
+        check(
+            "per ofc. writer went. Ofc. Diaz stayed.",
+            &["per ofc.", "writer went.", "Ofc. Diaz stayed."],
+        );
+        check("Summary incl. SI plan.", &["Summary incl. SI plan."]);
         check("Pt was... unclear. Left.", &["Pt was... unclear.", "Left."]);
         check("Pt was... Then left.", &["Pt was...", "Then left."]);
     }

@@ -238,6 +238,7 @@ export class NoteCoderElement extends HTMLElement {
     if (name === 'for') {
       this.#detach();
       this.#attach();
+      this.#suggestNow();
     } else if (name === 'model') {
       this.#unload();
       this.#load();
@@ -612,7 +613,7 @@ export class NoteCoderElement extends HTMLElement {
         const n = s?.evidence.length ?? 0;
         meta.textContent = isSuggested ? `${pct} · ${plural(n, 'sentence')}` : `${pct} · no longer suggested`;
         if (!li.hidden) shown++;
-        if (isSuggested && !isDismissed) suggested++;
+        if (isSuggested) suggested++;
       }
       none.hidden = shown > 0;
     }

@@ -49,7 +49,11 @@ async function fetchBytes(url) {
 
 /** @param {string} modelUrl @returns {Promise<NoteCoder>} */
 async function load(modelUrl) {
-  await init();
+  try {
+    await init();
+  } catch (err) {
+    throw new ModelLoadError(`could not start the WebAssembly module: ${err instanceof Error ? err.message : err}`);
+  }
   const files = await Promise.all(MODEL_FILES.map((f) => fetchBytes(new URL(f, modelUrl).href)));
   let instance;
   try {

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! notecoder classify [FILE|-] [--model DIR]     JSONL {"id","text"} in, one JSONL result per line out
+//! notecoder segment [FILE|-]                   JSONL {"id","text"} in, {"id","segments"} out
 //! notecoder eval --gold FILE [--model DIR] [--json]
 //! ```
 //! Offsets in output are Unicode scalar values (Python `str` indices). Exit status: 0 when every line was
@@ -39,6 +40,11 @@ struct Cli {
 enum Command {
     /// Read JSONL notes {"id", "text"} and write one JSONL line of codes per note.
     Classify {
+        /// Input file; `-` or nothing reads standard input.
+        file: Option<PathBuf>,
+    },
+    /// Read JSONL notes {"id", "text"} and write their coding units: {"id", "segments": [{"start", "end"}]}.
+    Segment {
         /// Input file; `-` or nothing reads standard input.
         file: Option<PathBuf>,
     },
@@ -110,8 +116,14 @@ struct InNote {
     text: String,
 }
 
-/// Classifies every line; returns the number of lines reported as errors.
-fn classify(coder: &mut NoteCoder, input: Box<dyn BufRead>, out: &mut impl Write) -> Result<usize> {
+/// What to do with each note of a JSONL input.
+enum Job<'a> {
+    Classify(&'a mut NoteCoder),
+    Segment,
+}
+
+/// Runs `job` on every line; returns the number of lines reported as errors or skipped.
+fn for_each_note(mut job: Job<'_>, input: Box<dyn BufRead>, out: &mut impl Write) -> Result<usize> {
     let mut errors = 0;
     for (i, line) in input.lines().enumerate() {
         let lineno = i + 1;
@@ -141,6 +153,25 @@ fn classify(coder: &mut NoteCoder, input: Box<dyn BufRead>, out: &mut impl Write
                 serde_json::to_writer(&mut *out, &err)?;
                 writeln!(out)?;
                 errors += 1;
+                continue;
+            }
+        };
+        let coder = match &mut job {
+            Job::Classify(c) => c,
+            Job::Segment => {
+                let spans = notecoder::segment(&record.text);
+                let bytes: Vec<usize> = spans.iter().flat_map(|s| [s.start, s.end]).collect();
+                let scalars =
+                    notecoder::offsets::map_offsets(&record.text, &bytes, OffsetUnit::Scalar);
+                let segments: Vec<serde_json::Value> = scalars
+                    .chunks(2)
+                    .map(|p| serde_json::json!({"start": p[0], "end": p[1]}))
+                    .collect();
+                serde_json::to_writer(
+                    &mut *out,
+                    &serde_json::json!({"id": record.id, "segments": segments}),
+                )?;
+                writeln!(out)?;
                 continue;
             }
         };
@@ -277,19 +308,28 @@ fn eval(coder: &mut NoteCoder, gold: &Path, json: bool) -> Result<()> {
 
 fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
-    let mut coder = load_model(&cli.model)?;
-    match cli.command {
-        Command::Classify { file } => {
-            let input = open_input(file.as_deref())?;
-            let stdout = std::io::stdout();
-            let mut out = BufWriter::new(stdout.lock());
-            let errors = classify(&mut coder, input, &mut out)?;
-            if errors > 0 {
-                eprintln!("notecoder: {errors} line(s) not coded (see the error records and messages above)");
-                return Ok(ExitCode::from(1));
-            }
+    let (job, file) = match cli.command {
+        Command::Eval { gold, json } => {
+            eval(&mut load_model(&cli.model)?, &gold, json)?;
+            return Ok(ExitCode::SUCCESS);
         }
-        Command::Eval { gold, json } => eval(&mut coder, &gold, json)?,
+        Command::Classify { file } => (Some(load_model(&cli.model)?), file),
+        Command::Segment { file } => (None, file),
+    };
+    let mut coder = job;
+    let input = open_input(file.as_deref())?;
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let job = match coder.as_mut() {
+        Some(c) => Job::Classify(c),
+        None => Job::Segment,
+    };
+    let errors = for_each_note(job, input, &mut out)?;
+    if errors > 0 {
+        eprintln!(
+            "notecoder: {errors} line(s) not processed (see the error records and messages above)"
+        );
+        return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -89,3 +89,11 @@ export async function waitForSuggestions(page, selector = 'note-coder', timeout 
   );
   return handle.jsonValue();
 }
+
+/** The demo's example notes (www/examples.js, an ES module outside any package) loaded into Node. */
+export async function loadExamples() {
+  const { readFile } = await import('node:fs/promises');
+  const src = await readFile(new URL('../../www/examples.js', import.meta.url), 'utf8');
+  const mod = await import(`data:text/javascript,${encodeURIComponent(src)}`);
+  return mod.EXAMPLES;
+}
