@@ -44,7 +44,7 @@ CODES = [
     "provided.police",
     "provided.general",
 ]
-TEST_HANDS = {"f"}
+TEST_HANDS = {"f", "m", "n"}
 SPLITS = ("train", "dev", "test")
 
 
