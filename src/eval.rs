@@ -3,6 +3,7 @@
 //! Two levels: **note** (does the note carry the code? the full pipeline, our segmenter included) and
 //! **segment** (does each gold segment carry the code? the classifier scored on the gold segments' text, so
 //! segmentation differences do not count). Micro averages pool every decision; macro averages the per-code F1.
+//! Calibration is the expected calibration error of the scores over 10 equal-width bins.
 
 use serde::{Deserialize, Serialize};
 
@@ -73,6 +74,38 @@ fn ratio(a: usize, b: usize) -> f64 {
     }
 }
 
+/// Reliability bins of one code: 10 equal-width score bins, each with its count, summed score and number of
+/// gold positives.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Calibration {
+    bins: [(usize, f64, usize); 10],
+}
+
+impl Calibration {
+    /// Adds one scored decision (`score` in `[0, 1]`).
+    pub fn add(&mut self, score: f32, gold: bool) {
+        let b = ((score.clamp(0.0, 1.0) * 10.0) as usize).min(9);
+        let bin = &mut self.bins[b];
+        bin.0 += 1;
+        bin.1 += f64::from(score);
+        bin.2 += usize::from(gold);
+    }
+    /// Expected calibration error: the count-weighted mean over bins of |mean score - positive rate|
+    /// (0 is perfectly calibrated; 0 when nothing was added).
+    pub fn ece(&self) -> f64 {
+        let n: usize = self.bins.iter().map(|b| b.0).sum();
+        if n == 0 {
+            return 0.0;
+        }
+        self.bins
+            .iter()
+            .filter(|b| b.0 > 0)
+            .map(|&(c, s, p)| (s / c as f64 - p as f64 / c as f64).abs() * c as f64)
+            .sum::<f64>()
+            / n as f64
+    }
+}
+
 /// One row of a report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
@@ -86,19 +119,25 @@ pub struct Row {
     pub f1: f64,
     /// Number of gold positives.
     pub support: usize,
+    /// Expected calibration error of the scores (10 bins); for `micro`/`macro`, the mean over codes.
+    pub ece: f64,
 }
 
 /// Per-code rows followed by `micro` and `macro` rows.
-pub fn rows(codes: &[String], counts: &[Counts]) -> Vec<Row> {
+pub fn rows(codes: &[String], counts: &[Counts], calibration: &[Calibration]) -> Vec<Row> {
+    let mean_ece =
+        calibration.iter().map(Calibration::ece).sum::<f64>() / calibration.len().max(1) as f64;
     let mut out: Vec<Row> = codes
         .iter()
         .zip(counts)
-        .map(|(c, k)| Row {
+        .zip(calibration)
+        .map(|((c, k), cal)| Row {
             code: c.clone(),
             precision: k.precision(),
             recall: k.recall(),
             f1: k.f1(),
             support: k.tp + k.fn_,
+            ece: cal.ece(),
         })
         .collect();
     let total = counts.iter().fold(Counts::default(), |a, k| Counts {
@@ -112,6 +151,7 @@ pub fn rows(codes: &[String], counts: &[Counts]) -> Vec<Row> {
         recall: total.recall(),
         f1: total.f1(),
         support: total.tp + total.fn_,
+        ece: mean_ece,
     });
     let n = counts.len().max(1) as f64;
     out.push(Row {
@@ -120,6 +160,7 @@ pub fn rows(codes: &[String], counts: &[Counts]) -> Vec<Row> {
         recall: counts.iter().map(Counts::recall).sum::<f64>() / n,
         f1: counts.iter().map(Counts::f1).sum::<f64>() / n,
         support: total.tp + total.fn_,
+        ece: mean_ece,
     });
     out
 }
@@ -127,13 +168,13 @@ pub fn rows(codes: &[String], counts: &[Counts]) -> Vec<Row> {
 /// Formats rows as an aligned text table.
 pub fn table(title: &str, rows: &[Row]) -> String {
     let mut s = format!(
-        "{title}\n{:<24} {:>9} {:>6} {:>6} {:>7}\n",
-        "code", "precision", "recall", "F1", "support"
+        "{title}\n{:<24} {:>9} {:>6} {:>6} {:>7} {:>6}\n",
+        "code", "precision", "recall", "F1", "support", "ECE"
     );
     for r in rows {
         s += &format!(
-            "{:<24} {:>9.3} {:>6.3} {:>6.3} {:>7}\n",
-            r.code, r.precision, r.recall, r.f1, r.support
+            "{:<24} {:>9.3} {:>6.3} {:>6.3} {:>7} {:>6.3}\n",
+            r.code, r.precision, r.recall, r.f1, r.support, r.ece
         );
     }
     s
@@ -179,9 +220,22 @@ mod tests {
                     fn_: 0,
                 },
             ],
+            &[Calibration::default(); 2],
         );
         assert_eq!(r[2].code, "micro");
         assert!((r[2].f1 - 8.0 / 11.0).abs() < 1e-12);
         assert!((r[3].f1 - (6.0 / 9.0 + 1.0) / 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn hand_computed_ece() {
+        // Bin 9: scores 0.9 and 0.95, one positive: |0.925 - 0.5| = 0.425, weight 2/4.
+        // Bin 1: scores 0.1 and 0.1, no positive: |0.1 - 0| = 0.1, weight 2/4.  ECE = 0.2625.
+        let mut c = Calibration::default();
+        for (s, g) in [(0.9, true), (0.95, false), (0.1, false), (0.1, false)] {
+            c.add(s, g);
+        }
+        assert!((c.ece() - 0.2625).abs() < 1e-6, "{}", c.ece());
+        assert_eq!(Calibration::default().ece(), 0.0);
     }
 }

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use notecoder::eval::{rows, table, Counts, GoldNote};
+use notecoder::eval::{rows, table, Calibration, Counts, GoldNote};
 use notecoder::offsets::convert;
 use notecoder::{ModelFiles, NoteCoder, OffsetUnit};
 use serde::Serialize;
@@ -235,6 +235,8 @@ fn eval(coder: &mut NoteCoder, gold: &Path, json: bool) -> Result<()> {
     let thresholds: Vec<f32> = coder.codebook().codes.iter().map(|c| c.threshold).collect();
     let mut note_counts = vec![Counts::default(); codes.len()];
     let mut seg_counts = vec![Counts::default(); codes.len()];
+    let mut note_cal = vec![Calibration::default(); codes.len()];
+    let mut seg_cal = vec![Calibration::default(); codes.len()];
     let mut nseg = 0;
     for n in &notes {
         for g in n
@@ -251,6 +253,7 @@ fn eval(coder: &mut NoteCoder, gold: &Path, json: bool) -> Result<()> {
         let s = coder.suggest(&n.text)?;
         for (k, c) in s.codes.iter().enumerate() {
             note_counts[k].add(c.suggested, n.codes.contains(&c.id));
+            note_cal[k].add(c.score, n.codes.contains(&c.id));
         }
         // Gold segments: scalar offsets -> byte offsets, then score each segment's text.
         let char_to_byte: Vec<usize> = n
@@ -284,11 +287,12 @@ fn eval(coder: &mut NoteCoder, gold: &Path, json: bool) -> Result<()> {
             nseg += 1;
             for (k, c) in codes.iter().enumerate() {
                 seg_counts[k].add(sc[k] >= thresholds[k], g.codes.contains(c));
+                seg_cal[k].add(sc[k], g.codes.contains(c));
             }
         }
     }
-    let note_rows = rows(&codes, &note_counts);
-    let seg_rows = rows(&codes, &seg_counts);
+    let note_rows = rows(&codes, &note_counts, &note_cal);
+    let seg_rows = rows(&codes, &seg_counts, &seg_cal);
     if json {
         let v = serde_json::json!({"notes": notes.len(), "segments": nseg, "note_level": note_rows, "segment_level": seg_rows});
         println!("{}", serde_json::to_string_pretty(&v)?);
