@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Rebuilds the shipped model (models/coresponse-v1/) and the parity fixture (tests/fixtures/parity.json) from the
+# corpus sources, with the pinned versions of training/requirements.txt in a virtualenv (.venv-training/).
+# Deterministic: the same sources give the same files.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x .venv-training/bin/python ]; then
+  python3 -m venv .venv-training
+fi
+.venv-training/bin/pip install --quiet --disable-pip-version-check -r training/requirements.txt
+.venv-training/bin/python training/corpus.py build
+.venv-training/bin/python training/train.py
