@@ -1,7 +1,7 @@
 //! The codebook: the codes the model scores, in the order of its output, with their domains and thresholds.
 //!
 //! It is read from `codebook.json` in the model folder; nothing in the code names a code, a label or a
-//! threshold. The ten codes of the co-response framework are specified in `shared/framework.md`.
+//! threshold. The ten codes of the co-response framework are specified in `docs/framework.md`.
 
 use serde::{Deserialize, Serialize};
 

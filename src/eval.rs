@@ -1,4 +1,4 @@
-//! Precision, recall and F1 of suggestions against labeled notes (the JSONL form of `shared/framework.md`).
+//! Precision, recall and F1 of suggestions against labeled notes (the JSONL form of `docs/framework.md`).
 //!
 //! Two levels: **note** (does the note carry the code? the full pipeline, our segmenter included) and
 //! **segment** (does each gold segment carry the code? the classifier scored on the gold segments' text, so

@@ -1,4 +1,4 @@
-//! notecoder suggests the codes of the co-response framework (`shared/framework.md`) for a clinician's note,
+//! notecoder suggests the codes of the co-response framework (`docs/framework.md`) for a clinician's note,
 //! with the sentences that carry them, on the device: no note text leaves the process.
 //!
 //! Layers, from text to suggestions: [`segment()`] splits a note into coding units (byte spans);

@@ -1,5 +1,5 @@
 //! Offset units. The core works in UTF-8 bytes; JavaScript strings index UTF-16 code units and Python strings
-//! (and the labeled JSONL form of `shared/framework.md`) index Unicode scalar values.
+//! (and the labeled JSONL form of `docs/framework.md`) index Unicode scalar values.
 
 use crate::suggest::Suggestions;
 

@@ -36,7 +36,7 @@ const NEVER_ENDS: &[&str] = &[
 /// Shorthand after which a period ends a sentence only when the next word starts with a capital letter.
 const ENDS_BEFORE_CAPITAL: &[&str] = &[
     "pt", "pts", "clt", "a.m", "p.m", "etc", "y.o", "yo", "appt", "dept", "min", "mins", "hr",
-    "hrs", "wk", "wks", "mo", "mos", "yr", "yrs", "al",
+    "hrs", "wk", "wks", "mo", "mos", "yr", "yrs", "al", "hosp",
 ];
 const CLOSERS: &[char] = &['"', '\'', '\u{201D}', '\u{2019}', ')', ']', '\u{BB}'];
 const BULLETS: &[char] = &[

@@ -55,7 +55,11 @@ fn classify_writes_one_line_per_note_with_scalar_offsets() {
 
 #[test]
 fn a_bad_line_yields_an_error_record_and_the_run_goes_on() {
-    let input = "\u{FEFF}{\"id\":\"a\",\"text\":\"Pt calm.\"}\n{\"id\":\"b\",\"txt\":\"secret words\"}\nnot json\n\n{\"id\":\"c\",\"text\":\"Denied SI.\"}\n";
+    // BOM, a record without text, a line that is not JSON, a blank line, invalid UTF-8, a numeric id, CRLF.
+    let mut input = b"\xEF\xBB\xBF{\"id\":\"a\",\"text\":\"Pt calm.\"}\n{\"id\":\"b\",\"txt\":\"secret words\"}\nnot json\n\n".to_vec();
+    input.extend_from_slice(
+        b"{\"id\":\"u\",\"text\":\"x\xff\"}\n{\"id\":7,\"text\":\"Denied SI.\"}\r\n",
+    );
     let assert = notecoder()
         .arg("classify")
         .arg("-")
@@ -64,6 +68,7 @@ fn a_bad_line_yields_an_error_record_and_the_run_goes_on() {
         .code(1);
     let out = assert.get_output();
     let recs = lines(&out.stdout);
+    // Exactly one output line per input line, in order.
     let ids: Vec<&Value> = recs.iter().map(|r| &r["id"]).collect();
     assert_eq!(
         ids,
@@ -71,20 +76,44 @@ fn a_bad_line_yields_an_error_record_and_the_run_goes_on() {
             &Value::from("a"),
             &Value::from("b"),
             &Value::Null,
-            &Value::from("c")
+            &Value::Null,
+            &Value::Null,
+            &Value::from(7)
         ]
     );
+    assert!(recs[0]["codes"].is_array() && recs[5]["codes"].is_array());
     assert_eq!(recs[1]["line"], 2);
     assert!(recs[1]["error"]
         .as_str()
         .unwrap()
         .contains("missing field `text`"));
+    assert_eq!(recs[3]["error"], "blank line");
+    assert!(recs[4]["error"].as_str().unwrap().contains("not UTF-8"));
     assert!(
         !String::from_utf8_lossy(&out.stdout).contains("secret words"),
         "note text leaked into an error"
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("line 4: blank line, skipped"), "{stderr}");
+    assert!(
+        stderr.contains("line 4: blank line") && stderr.contains("4 line(s) not processed"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn segment_writes_units_in_scalar_offsets() {
+    let out = notecoder()
+        .arg("segment")
+        .write_stdin("{\"id\":\"s\",\"text\":\"\u{e9} Pt calm. MSE: flat\"}\n")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(
+        String::from_utf8(out).unwrap().trim(),
+        r#"{"id":"s","segments":[{"start":0,"end":10},{"start":11,"end":15},{"start":16,"end":20}]}"#
+    );
 }
 
 #[test]

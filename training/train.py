@@ -25,7 +25,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
-from scipy.sparse import csr_matrix
+from scipy.sparse import csr_matrix, vstack
 from sklearn.linear_model import LogisticRegression
 from tokenizers import Tokenizer
 
@@ -37,6 +37,10 @@ NAME = "coresponse-v1"
 OUT = ROOT / "models" / NAME
 CONFIG = {"format": 1, "name": NAME, "max_tokens": 128, "window_overlap": 16, "add_special_tokens": True}
 C_GRID = [30.0, 100.0, 300.0, 1000.0]
+# Synthetic non-clinical units added to train with no code, so that text without clinical content (random
+# letters, salads of random vocabulary words) scores low instead of drifting toward the bias. Fixed seed.
+NOISE_UNITS = 800
+NOISE_SEED = 20261129
 THRESHOLD_GRID = [round(x, 2) for x in np.arange(0.05, 0.96, 0.05)]
 
 
@@ -81,6 +85,21 @@ def ece(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
     """Expected calibration error of one code: bin-weighted |mean score - positive rate| over 10 equal bins."""
     idx = np.minimum((p * bins).astype(int), bins - 1)
     return float(sum(abs(p[idx == b].mean() - y[idx == b].mean()) * np.sum(idx == b) for b in range(bins) if np.any(idx == b)) / len(p))
+
+
+def noise_units(tok: Tokenizer) -> list[str]:
+    """Random letter strings and word salads of whole-word vocabulary entries (deterministic)."""
+    rng = np.random.default_rng(NOISE_SEED)
+    words = sorted(w for w in tok.get_vocab() if w.isalpha() and w.isascii() and len(w) >= 3)
+    letters = list("abcdefghijklmnopqrstuvwxyz     ")
+    out = []
+    for i in range(NOISE_UNITS):
+        n = int(rng.integers(3, 60))
+        if i % 2:
+            out.append("".join(rng.choice(letters, size=n * 4)).strip() or "x")
+        else:
+            out.append(" ".join(rng.choice(words, size=n)))
+    return out
 
 
 def features(tok: Tokenizer, texts: list[str], vocab: int) -> tuple[csr_matrix, list[int]]:
@@ -201,9 +220,14 @@ def main() -> int:
         return texts, x, owner, y, note_of, y_note
 
     tr_texts, x_tr, own_tr, y_tr, _, _ = xy("train")
+    noise = noise_units(tok)
+    x_noise, own_noise = features(tok, noise, vocab)
+    x_tr = vstack([x_tr, x_noise]).tocsr()
+    own_tr = list(own_tr) + [len(tr_texts) + i for i in own_noise]
+    y_tr = np.vstack([y_tr, np.zeros((len(noise), y_tr.shape[1]), dtype=y_tr.dtype)])
     dv_texts, x_dv, own_dv, y_dv, dv_note_of, y_dv_note = xy("dev")
     y_tr_w = y_tr[own_tr]  # every window of a segment carries the segment's labels
-    print(f"train: {len(tr_texts)} segments, {x_tr.shape[0]} windows; dev: {len(dv_texts)} segments")
+    print(f"train: {len(tr_texts)} segments + {len(noise)} synthetic non-clinical units, {x_tr.shape[0]} windows; dev: {len(dv_texts)} segments")
 
     best = None
     for c in C_GRID:

@@ -290,6 +290,11 @@ export class NoteCoderElement extends HTMLElement {
   async #suggestNow() {
     const coder = this.#coder;
     const textarea = this.#textarea;
+    if (coder && !textarea) {
+      // Ready, but `for` names no textarea (yet): say so instead of looking busy.
+      this.#setStatus(`Waiting for a textarea with id “${this.htmlFor}”`);
+      return;
+    }
     if (!coder || !textarea) return;
     const text = textarea.value;
     let answer;
@@ -316,6 +321,7 @@ export class NoteCoderElement extends HTMLElement {
     if (!(found instanceof HTMLTextAreaElement)) {
       // The textarea may be parsed or inserted after this element: watch the root until it appears.
       if (id && !this.#rootObserver && root instanceof Node) {
+        console.warn(`notecoder: no <textarea id="${id}"> in this document yet; <note-coder> waits for it`);
         this.#rootObserver = new MutationObserver(() => {
           if (root.getElementById(id) instanceof HTMLTextAreaElement) {
             this.#rootObserver.disconnect();

@@ -18,6 +18,7 @@ use notecoder::eval::{rows, table, Calibration, Counts, GoldNote};
 use notecoder::offsets::convert;
 use notecoder::{ModelFiles, NoteCoder, OffsetUnit};
 use serde::Serialize;
+use serde_json::Value;
 
 /// The model shipped with this repository.
 const SHIPPED_MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/models/coresponse-v1");
@@ -29,8 +30,9 @@ const SHIPPED_MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/models/corespo
     about = "Suggest co-response framework codes for clinician notes, offline"
 )]
 struct Cli {
-    /// Model folder (config.json, codebook.json, tokenizer.json, model.onnx).
-    #[arg(long, global = true, default_value = SHIPPED_MODEL)]
+    /// Model folder (config.json, codebook.json, tokenizer.json, model.onnx); default: $NOTECODER_MODEL, else
+    /// the models/coresponse-v1 folder of the source tree this binary was built from.
+    #[arg(long, global = true, env = "NOTECODER_MODEL", default_value = SHIPPED_MODEL)]
     model: PathBuf,
     #[command(subcommand)]
     command: Command,
@@ -50,7 +52,7 @@ enum Command {
     },
     /// Precision, recall and F1 per code against labeled notes, at note and segment level.
     Eval {
-        /// Labeled notes in the JSONL form of shared/framework.md.
+        /// Labeled notes in the JSONL form of docs/framework.md; `-` reads standard input.
         #[arg(long)]
         gold: PathBuf,
         /// Print JSON instead of tables.
@@ -99,20 +101,33 @@ struct OutCode<'a> {
 
 #[derive(Serialize)]
 struct OutNote<'a> {
-    id: &'a str,
+    id: &'a Value,
     codes: Vec<OutCode<'a>>,
 }
 
 #[derive(Serialize)]
+struct OutSegments<'a> {
+    id: &'a Value,
+    segments: Vec<Span>,
+}
+
+#[derive(Serialize)]
+struct Span {
+    start: usize,
+    end: usize,
+}
+
+#[derive(Serialize)]
 struct OutError<'a> {
-    id: Option<&'a str>,
+    id: &'a Value,
     line: usize,
     error: String,
 }
 
+/// An input record. `id` may be a JSON string or number and is echoed as given.
 #[derive(serde::Deserialize)]
 struct InNote {
-    id: String,
+    id: Value,
     text: String,
 }
 
@@ -122,91 +137,129 @@ enum Job<'a> {
     Segment,
 }
 
-/// Runs `job` on every line; returns the number of lines reported as errors or skipped.
-fn for_each_note(mut job: Job<'_>, input: Box<dyn BufRead>, out: &mut impl Write) -> Result<usize> {
+/// Parses one input line into a note, or says why it is not one. Never quotes the line's text.
+fn parse_line(bytes: &[u8], lineno: usize) -> std::result::Result<InNote, (Value, String)> {
+    let bytes = if lineno == 1 {
+        bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+    } else {
+        bytes
+    };
+    let line = std::str::from_utf8(bytes).map_err(|e| {
+        (
+            Value::Null,
+            format!(
+                "not UTF-8 (invalid byte at column {}); re-save the file as UTF-8",
+                e.valid_up_to() + 1
+            ),
+        )
+    })?;
+    if line.trim().is_empty() {
+        return Err((Value::Null, "blank line".into()));
+    }
+    serde_json::from_str::<InNote>(line).map_err(|e| {
+        // The id, when the line has one, goes into the error record; the text never does.
+        let id = serde_json::from_str::<Value>(line)
+            .ok()
+            .and_then(|v| v.get("id").cloned())
+            .unwrap_or(Value::Null);
+        (id, format!("not a note {{\"id\", \"text\"}}: {e}"))
+    })
+}
+
+/// Runs `job` on every line, writing exactly one output line per input line (a result or an error record);
+/// returns the number of error records.
+fn for_each_note(
+    mut job: Job<'_>,
+    mut input: Box<dyn BufRead>,
+    out: &mut impl Write,
+) -> Result<usize> {
     let mut errors = 0;
-    for (i, line) in input.lines().enumerate() {
-        let lineno = i + 1;
-        let line = line.with_context(|| format!("reading line {lineno}"))?;
-        let line = if lineno == 1 {
-            line.trim_start_matches('\u{FEFF}')
-        } else {
-            line.as_str()
-        };
-        if line.trim().is_empty() {
-            eprintln!("notecoder: line {lineno}: blank line, skipped");
-            errors += 1;
-            continue;
+    let mut buf = Vec::new();
+    let mut lineno = 0;
+    loop {
+        buf.clear();
+        if input
+            .read_until(b'\n', &mut buf)
+            .with_context(|| format!("reading line {}", lineno + 1))?
+            == 0
+        {
+            break;
         }
-        let record = match serde_json::from_str::<InNote>(line) {
-            Ok(n) => n,
-            Err(e) => {
-                // The id, when the line has one, goes into the error record; the text never does.
-                let id = serde_json::from_str::<serde_json::Value>(line)
-                    .ok()
-                    .and_then(|v| v.get("id").and_then(|i| i.as_str()).map(str::to_owned));
-                let err = OutError {
-                    id: id.as_deref(),
-                    line: lineno,
-                    error: format!("not a note {{\"id\", \"text\"}}: {e}"),
-                };
-                serde_json::to_writer(&mut *out, &err)?;
+        lineno += 1;
+        let bytes = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        let record = match parse_line(bytes, lineno) {
+            Ok(r) => r,
+            Err((id, error)) => {
+                eprintln!("notecoder: line {lineno}: {error}");
+                serde_json::to_writer(
+                    &mut *out,
+                    &OutError {
+                        id: &id,
+                        line: lineno,
+                        error,
+                    },
+                )?;
                 writeln!(out)?;
                 errors += 1;
                 continue;
             }
         };
-        let coder = match &mut job {
-            Job::Classify(c) => c,
+        match &mut job {
             Job::Segment => {
                 let spans = notecoder::segment(&record.text);
                 let bytes: Vec<usize> = spans.iter().flat_map(|s| [s.start, s.end]).collect();
                 let scalars =
                     notecoder::offsets::map_offsets(&record.text, &bytes, OffsetUnit::Scalar);
-                let segments: Vec<serde_json::Value> = scalars
+                let segments = scalars
                     .chunks(2)
-                    .map(|p| serde_json::json!({"start": p[0], "end": p[1]}))
-                    .collect();
-                serde_json::to_writer(
-                    &mut *out,
-                    &serde_json::json!({"id": record.id, "segments": segments}),
-                )?;
-                writeln!(out)?;
-                continue;
-            }
-        };
-        match coder.suggest(&record.text) {
-            Ok(mut s) => {
-                convert(&record.text, &mut s, OffsetUnit::Scalar);
-                let codes = s
-                    .codes
-                    .iter()
-                    .map(|c| OutCode {
-                        id: &c.id,
-                        score: c.score,
-                        suggested: c.suggested,
-                        evidence: &c.evidence,
+                    .map(|p| Span {
+                        start: p[0],
+                        end: p[1],
                     })
                     .collect();
                 serde_json::to_writer(
                     &mut *out,
-                    &OutNote {
+                    &OutSegments {
                         id: &record.id,
-                        codes,
+                        segments,
                     },
                 )?;
             }
-            Err(e) => {
-                serde_json::to_writer(
-                    &mut *out,
-                    &OutError {
-                        id: Some(&record.id),
-                        line: lineno,
-                        error: e.to_string(),
-                    },
-                )?;
-                errors += 1;
-            }
+            Job::Classify(coder) => match coder.suggest(&record.text) {
+                Ok(mut s) => {
+                    convert(&record.text, &mut s, OffsetUnit::Scalar);
+                    let codes = s
+                        .codes
+                        .iter()
+                        .map(|c| OutCode {
+                            id: &c.id,
+                            score: c.score,
+                            suggested: c.suggested,
+                            evidence: &c.evidence,
+                        })
+                        .collect();
+                    serde_json::to_writer(
+                        &mut *out,
+                        &OutNote {
+                            id: &record.id,
+                            codes,
+                        },
+                    )?;
+                }
+                Err(e) => {
+                    eprintln!("notecoder: line {lineno}: {e}");
+                    serde_json::to_writer(
+                        &mut *out,
+                        &OutError {
+                            id: &record.id,
+                            line: lineno,
+                            error: e.to_string(),
+                        },
+                    )?;
+                    errors += 1;
+                }
+            },
         }
         writeln!(out)?;
     }
@@ -215,8 +268,11 @@ fn for_each_note(mut job: Job<'_>, input: Box<dyn BufRead>, out: &mut impl Write
 }
 
 fn eval(coder: &mut NoteCoder, gold: &Path, json: bool) -> Result<()> {
-    let text =
-        std::fs::read_to_string(gold).with_context(|| format!("cannot read {}", gold.display()))?;
+    let text = if gold == Path::new("-") {
+        std::io::read_to_string(std::io::stdin()).context("cannot read standard input")?
+    } else {
+        std::fs::read_to_string(gold).with_context(|| format!("cannot read {}", gold.display()))?
+    };
     let notes: Vec<GoldNote> = text
         .lines()
         .enumerate()
@@ -226,6 +282,11 @@ fn eval(coder: &mut NoteCoder, gold: &Path, json: bool) -> Result<()> {
                 .with_context(|| format!("{}:{}: not a labeled note", gold.display(), i + 1))
         })
         .collect::<Result<_>>()?;
+    anyhow::ensure!(
+        !notes.is_empty(),
+        "{} holds no labeled note",
+        gold.display()
+    );
     let codes: Vec<String> = coder
         .codebook()
         .codes
