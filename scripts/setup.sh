@@ -2,6 +2,7 @@
 # Installs what the build and the tests need, on a fresh machine or an old one; each step is skipped when done.
 #   bash scripts/setup.sh wasm      wasm32 target and the wasm-bindgen CLI at the crate's exact version
 #   bash scripts/setup.sh browser   Debian's chromium and the browser tests' npm packages
+#   bash scripts/setup.sh python    .venv-training/ with the pinned packages of training/requirements.txt
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,10 +25,16 @@ need_browser() {
   (cd tests/browser && npm ci --no-audit --no-fund --silent)
 }
 
+need_python() {
+  [ -x .venv-training/bin/python ] || python3 -m venv .venv-training
+  .venv-training/bin/pip install --quiet --disable-pip-version-check -r training/requirements.txt
+}
+
 for what in "$@"; do
   case "$what" in
     wasm) need_wasm ;;
     browser) need_browser ;;
-    *) echo "setup.sh: unknown part '$what' (wasm, browser)" >&2; exit 2 ;;
+    python) need_python ;;
+    *) echo "setup.sh: unknown part '$what' (wasm, browser, python)" >&2; exit 2 ;;
   esac
 done

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: Rust unit, integration and doc tests (parity with onnxruntime, CLI, model files), the corpus
-# check, then the browser tests in headless Chromium against a fresh build of www/. Installs what it needs.
+# check, then the browser tests in headless Chromium against a fresh build of www/, then a short run of the
+# benchmark (it must run; its numbers are printed, not judged). Installs what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh wasm browser
@@ -13,3 +14,5 @@ echo "== browser build"
 bash scripts/build-www.sh
 echo "== browser tests"
 (cd tests/browser && npm test)
+echo "== benchmark smoke run (numbers only, no budget is asserted)"
+bash scripts/bench.sh --quick

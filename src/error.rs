@@ -17,6 +17,10 @@ pub enum Error {
     /// The ONNX bytes are empty, not ONNX, or tract could not load, type or run them.
     #[error("model: {0}")]
     Model(String),
+    /// Token ids or an attention mask handed to [`crate::NoteCoder::logits`] do not fit the model: wrong
+    /// length, an id outside `0..vocab_size`, a mask value other than 0 or 1, or a row with no token.
+    #[error("model input: {0}")]
+    Input(String),
     /// The model's output does not have one logit per codebook code.
     #[error("model outputs {model} scores per segment but the codebook has {codebook} codes")]
     CodeCountMismatch {

@@ -111,29 +111,41 @@ impl Model {
             return Ok(Vec::new());
         }
         let seq = windows.iter().map(Vec::len).max().unwrap_or(0);
-        let mut ids = tract_ndarray::Array2::<i64>::zeros((windows.len(), seq));
-        let mut mask = tract_ndarray::Array2::<i64>::zeros((windows.len(), seq));
+        let mut ids = vec![0i64; windows.len() * seq];
+        let mut mask = vec![0i64; windows.len() * seq];
         for (row, w) in windows.iter().enumerate() {
-            for (col, &id) in w.iter().enumerate() {
-                ids[(row, col)] = id;
-                mask[(row, col)] = 1;
-            }
+            ids[row * seq..row * seq + w.len()].copy_from_slice(w);
+            mask[row * seq..row * seq + w.len()].fill(1);
         }
+        let flat = self.run(ids, mask, windows.len(), seq)?;
+        Ok(flat.chunks(self.outputs).map(<[f32]>::to_vec).collect())
+    }
+
+    /// Runs the model on row-major `input_ids` and `attention_mask`, both `[batch, seq] i64` flattened
+    /// (`batch * seq` values each); returns the logits `[batch, codes] f32` flattened. The caller has checked
+    /// the lengths, the ids and that every row has a 1 in its mask.
+    pub(crate) fn run(
+        &self,
+        ids: Vec<i64>,
+        mask: Vec<i64>,
+        batch: usize,
+        seq: usize,
+    ) -> Result<Vec<f32>> {
+        let ids = tract_ndarray::Array2::from_shape_vec((batch, seq), ids)
+            .map_err(|e| Error::Model(format!("input_ids: {e}")))?;
+        let mask = tract_ndarray::Array2::from_shape_vec((batch, seq), mask)
+            .map_err(|e| Error::Model(format!("attention_mask: {e}")))?;
         let out = self
             .plan
             .run(tvec!(ids.into_tensor().into(), mask.into_tensor().into()))?;
         let view = out[0].to_plain_array_view::<f32>()?;
         let got = view.shape().to_vec();
-        if got != [windows.len(), self.outputs] {
+        if got != [batch, self.outputs] {
             return Err(Error::Model(format!(
-                "output shape {got:?}, expected [{}, {}]",
-                windows.len(),
+                "output shape {got:?}, expected [{batch}, {}]",
                 self.outputs
             )));
         }
-        Ok(view
-            .outer_iter()
-            .map(|r| r.iter().copied().collect())
-            .collect())
+        Ok(view.iter().copied().collect())
     }
 }

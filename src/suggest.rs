@@ -127,6 +127,59 @@ impl NoteCoder {
         &self.config
     }
 
+    /// Runs the model alone on token ids, without segmenting or tokenizing: the low-level call behind parity
+    /// checks and the runtime benchmark. `input_ids` and `attention_mask` are `[batch, seq] i64`, row-major and
+    /// flattened (`batch * seq` values each); returns the logits `[batch, codes] f32`, flattened (scores are
+    /// their sigmoid).
+    ///
+    /// Errors: [`Error::Input`] when a length is not `batch * seq`, `batch` or `seq` is 0, an id is outside
+    /// `0..vocab_size`, a mask value is not 0 or 1, or a row has no 1 in its mask (the mean over no token is
+    /// undefined); [`Error::Model`] when tract fails.
+    pub fn logits(
+        &self,
+        input_ids: &[i64],
+        attention_mask: &[i64],
+        batch: usize,
+        seq: usize,
+    ) -> Result<Vec<f32>> {
+        let want = batch.checked_mul(seq).filter(|&n| n > 0).ok_or_else(|| {
+            Error::Input(format!("batch ({batch}) and seq ({seq}) must be positive"))
+        })?;
+        if input_ids.len() != want || attention_mask.len() != want {
+            return Err(Error::Input(format!(
+                "input_ids has {} values and attention_mask {}, expected batch * seq = {want}",
+                input_ids.len(),
+                attention_mask.len()
+            )));
+        }
+        let vocab = self.config.vocab_size as i64;
+        if let Some((i, id)) = input_ids
+            .iter()
+            .enumerate()
+            .find(|(_, &id)| !(0..vocab).contains(&id))
+        {
+            return Err(Error::Input(format!(
+                "input_ids[{i}] = {id} is outside 0..{vocab}"
+            )));
+        }
+        if let Some((i, m)) = attention_mask
+            .iter()
+            .enumerate()
+            .find(|(_, &m)| m != 0 && m != 1)
+        {
+            return Err(Error::Input(format!(
+                "attention_mask[{i}] = {m}, expected 0 or 1"
+            )));
+        }
+        if let Some(row) = attention_mask.chunks(seq).position(|r| !r.contains(&1)) {
+            return Err(Error::Input(format!(
+                "row {row} of attention_mask has no 1"
+            )));
+        }
+        self.model
+            .run(input_ids.to_vec(), attention_mask.to_vec(), batch, seq)
+    }
+
     /// Scores each text as one segment, without the cache: `[texts][codes]` scores in `[0, 1]`.
     /// A text with no token gets all zeros.
     pub fn score_texts(&self, texts: &[&str]) -> Result<Vec<Arc<[f32]>>> {

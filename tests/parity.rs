@@ -73,3 +73,51 @@ fn scores_match_onnxruntime_within_1e_4() {
     }
     eprintln!("largest score difference: {worst:e}");
 }
+
+#[test]
+fn logits_on_the_fixture_ids_in_one_padded_batch_match_onnxruntime() {
+    // The low-level `logits` call (behind the browser benchmark) on the training side's own ids: every
+    // single-window case at once, padded to the longest, so padding must not change any row.
+    let files = common::model_bytes();
+    let coder = common::load(&files).unwrap();
+    let fx = fixture();
+    let cases: Vec<&Case> = fx.cases.iter().filter(|c| c.windows.len() == 1).collect();
+    assert!(cases.len() >= 40, "{} single-window cases", cases.len());
+    let seq = cases.iter().map(|c| c.windows[0].len()).max().unwrap();
+    let (mut ids, mut mask) = (vec![0i64; cases.len() * seq], vec![0i64; cases.len() * seq]);
+    for (r, c) in cases.iter().enumerate() {
+        for (j, &id) in c.windows[0].iter().enumerate() {
+            ids[r * seq + j] = id;
+            mask[r * seq + j] = 1;
+        }
+    }
+    let logits = coder.logits(&ids, &mask, cases.len(), seq).unwrap();
+    let n = fx.codes.len();
+    assert_eq!(logits.len(), cases.len() * n);
+    for (r, c) in cases.iter().enumerate() {
+        for k in 0..n {
+            let score = 1.0 / (1.0 + (-logits[r * n + k]).exp());
+            assert!(
+                (score - c.scores[k]).abs() <= 1e-4,
+                "case {r} code {k}: rust {score} vs onnxruntime {}",
+                c.scores[k]
+            );
+        }
+    }
+}
+
+#[test]
+fn logits_rejects_inputs_that_do_not_fit_the_model() {
+    let files = common::model_bytes();
+    let coder = common::load(&files).unwrap();
+    let msg = |ids: &[i64], mask: &[i64], b, s| match coder.logits(ids, mask, b, s) {
+        Err(notecoder::Error::Input(m)) => m,
+        other => panic!("expected an input error, got {other:?}"),
+    };
+    assert!(msg(&[101, 102], &[1, 1], 1, 3).contains("expected batch * seq = 3"));
+    assert!(msg(&[], &[], 0, 4).contains("must be positive"));
+    assert!(msg(&[101, 40_000], &[1, 1], 1, 2).contains("input_ids[1] = 40000 is outside 0..30522"));
+    assert!(msg(&[101, -1], &[1, 1], 1, 2).contains("input_ids[1] = -1"));
+    assert!(msg(&[101, 102], &[1, 2], 1, 2).contains("attention_mask[1] = 2"));
+    assert!(msg(&[101, 102, 0, 0], &[1, 1, 0, 0], 2, 2).contains("row 1 of attention_mask has no 1"));
+}

@@ -4,9 +4,6 @@
 # Deterministic: the same sources give the same files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -x .venv-training/bin/python ]; then
-  python3 -m venv .venv-training
-fi
-.venv-training/bin/pip install --quiet --disable-pip-version-check -r training/requirements.txt
+bash scripts/setup.sh python
 .venv-training/bin/python training/corpus.py build
 .venv-training/bin/python training/train.py

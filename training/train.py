@@ -4,8 +4,9 @@
     python training/train.py            # -> models/coresponse-v1/, tests/fixtures/parity.json
 
 Model (v1): bag of WordPiece tokens -> linear -> sigmoid, one logistic regression per code (multi-label).
-The ONNX graph computes exactly that: Gather rows of a [vocab, codes] f32 weight table by token id, average
-them over the window's real tokens (attention_mask), add a [codes] bias: logits [batch, codes] f32. A
+The ONNX graph computes exactly that: gather the columns of a [codes, vocab] int8 weight table (with a [codes]
+scale) by token id, average them over the window's real tokens (attention_mask), add a [codes] f32 bias: logits
+[batch, codes] f32 (see export_onnx for the layout). A
 segment's score for a code is the maximum over its token windows of sigmoid(logit).
 
 Choices are made on the dev split only: the regularisation strength C (dev segment-level macro-F1 at 0.5), a
@@ -36,7 +37,7 @@ from metrics import prf_table  # noqa: E402
 NAME = "coresponse-v1"
 OUT = ROOT / "models" / NAME
 CONFIG = {"format": 1, "name": NAME, "max_tokens": 128, "window_overlap": 16, "add_special_tokens": True}
-C_GRID = [30.0, 100.0, 300.0, 1000.0]
+C_GRID = [30.0, 100.0, 300.0, 1000.0, 3000.0]
 # Synthetic non-clinical units added to train with no code, so that text without clinical content (random
 # letters, salads of random vocabulary words) scores low instead of drifting toward the bias. Fixed seed.
 NOISE_UNITS = 800
@@ -141,24 +142,44 @@ def sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def export_onnx(weights: np.ndarray, bias: np.ndarray, path: Path) -> None:
+def quantize_int8(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric int8 per code: q [vocab, codes] int8 and scale [codes], w ~ q * scale."""
+    scale = np.abs(w).max(axis=0) / 127.0
+    scale[scale == 0] = 1.0
+    return np.clip(np.round(w / scale), -127, 127).astype(np.int8), scale
+
+
+def export_onnx(q: np.ndarray, scale: np.ndarray, bias: np.ndarray, path: Path) -> None:
+    """Writes the graph: logits = scale * sum(table[:, ids * mask]) / max(sum(mask), 1) + bias.
+
+    The table is `[codes, vocab]` int8 with a `[codes]` f32 scale (a quarter of the bytes of fp32; the accuracy
+    effect of each size cut is in the model card), and its column 0, the id of [PAD], is zero, so padding
+    positions can read it instead of being masked. Gathering along axis 1 gives `[codes, batch, seq]`, whose sum
+    runs over the last, contiguous axis. The layout is about tract's speed (`cargo run --release --example
+    model_bench`; in Chromium, `node bench.mjs`): a `[batch, seq, codes]` mask product summed over its middle
+    axis took 3-10 times longer per call, and a `[vocab, codes]` table transposed after the Gather as long."""
     f = TensorProto.FLOAT
+    table = np.ascontiguousarray(q.T)
+    assert table.dtype == np.int8 and not table[:, 0].any(), "column 0 ([PAD]) of the table must be zero"
     nodes = [
-        helper.make_node("Gather", ["table", "input_ids"], ["rows"], axis=0),
+        helper.make_node("Mul", ["input_ids", "attention_mask"], ["ids_or_pad"]),
+        helper.make_node("Gather", ["table", "ids_or_pad"], ["rows8"], axis=1),
+        helper.make_node("Cast", ["rows8"], ["rows"], to=f),
+        helper.make_node("ReduceSum", ["rows", "axis2"], ["summed_t"], keepdims=0),
+        helper.make_node("Transpose", ["summed_t"], ["summed_q"], perm=[1, 0]),
+        helper.make_node("Mul", ["summed_q", "scale"], ["summed"]),
         helper.make_node("Cast", ["attention_mask"], ["maskf"], to=f),
-        helper.make_node("Unsqueeze", ["maskf", "axis2"], ["mask3"]),
-        helper.make_node("Mul", ["rows", "mask3"], ["masked"]),
-        helper.make_node("ReduceSum", ["masked", "axis1"], ["summed"], keepdims=0),
         helper.make_node("ReduceSum", ["maskf", "axis1"], ["count"], keepdims=1),
         helper.make_node("Max", ["count", "one"], ["count1"]),
         helper.make_node("Div", ["summed", "count1"], ["mean"]),
         helper.make_node("Add", ["mean", "bias"], ["logits"]),
     ]
     inits = [
-        numpy_helper.from_array(weights.astype(np.float32), "table"),
+        numpy_helper.from_array(table, "table"),
+        numpy_helper.from_array(scale.astype(np.float32), "scale"),
         numpy_helper.from_array(bias.astype(np.float32), "bias"),
-        numpy_helper.from_array(np.array([2], dtype=np.int64), "axis2"),
         numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1"),
+        numpy_helper.from_array(np.array([2], dtype=np.int64), "axis2"),
         numpy_helper.from_array(np.array(1.0, dtype=np.float32), "one"),
     ]
     graph = helper.make_graph(
@@ -168,7 +189,7 @@ def export_onnx(weights: np.ndarray, bias: np.ndarray, path: Path) -> None:
             helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"]),
             helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "seq"]),
         ],
-        [helper.make_tensor_value_info("logits", f, ["batch", weights.shape[1]])],
+        [helper.make_tensor_value_info("logits", f, ["batch", q.shape[1]])],
         inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="notecoder-training")
@@ -247,7 +268,24 @@ def main() -> int:
     scale = np.array([a for a, _ in calib])
     shift = np.array([d for _, d in calib])
     w, b = w * scale, b * scale + shift
-    p_dv = sigmoid(z_dv * scale + shift)
+    assert tok.id_to_token(0) == "[PAD]" and not w[0].any(), "id 0 must be [PAD], never a feature"
+    p_dv_f32 = sigmoid(z_dv * scale + shift)
+
+    def dev_effect(w_q):
+        p = segment_scores(sigmoid(x_dv @ w_q + b), own_dv, len(dv_texts))
+        return p, {
+            "dev_segment_macro_f1_at_0.5": round(float(np.mean([prf_table_f1(y_dv[:, k], p[:, k] >= 0.5) for k in range(len(code_ids))])), 4),
+            "dev_max_abs_score_change": round(float(np.abs(p - p_dv_f32).max()), 4),
+        }
+
+    # Size cuts of the table, each measured on dev against the fp32 weights (reported in the model card).
+    size_effect = {"fp32": dev_effect(w)[1], "fp16": dev_effect(w.astype(np.float16).astype(np.float64))[1],
+                   "int8 (per-code scale)": dev_effect(quantize_int8(w)[0] * quantize_int8(w)[1])[1]}
+    # The shipped table is int8 (a per-code scale): from here on every dev number and choice uses those weights.
+    q, q_scale = quantize_int8(w)
+    w = q * q_scale
+    p_dv = segment_scores(sigmoid(x_dv @ w + b), own_dv, len(dv_texts))
+    print(f"table size cuts on dev: {size_effect}")
     p_dv_note = note_max(p_dv, dv_note_of, len(y_dv_note))
     thresholds = []
     for k in range(len(code_ids)):
@@ -267,12 +305,12 @@ def main() -> int:
     (OUT / "config.json").write_text(json.dumps({**CONFIG, "vocab_size": vocab}, indent=2) + "\n", encoding="utf-8")
     tok.no_truncation()
     tok.save(str(OUT / "tokenizer.json"))
-    export_onnx(w, b, OUT / "model.onnx")
+    export_onnx(q, q_scale, b, OUT / "model.onnx")
     (OUT / "training.json").write_text(
         json.dumps(
             {"C": c, "calibration": dict(zip(code_ids, calib)), "thresholds": dict(zip(code_ids, thresholds)),
              "train_segments": len(tr_texts), "dev_segments": len(dv_texts), "dev_segment_table": table,
-             "dev_note_table": note_table, "dev_ece": eces},
+             "dev_note_table": note_table, "dev_ece": eces, "table_size_cuts_on_dev": size_effect},
             indent=2,
         )
         + "\n",

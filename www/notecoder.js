@@ -54,6 +54,9 @@
  * @property {(text: string) => Promise<SuggestResult>} suggest
  *   Scores `text`. Rejects with the worker's error, rebuilt with its `name` (`ModelLoadError`, `TypeError`,
  *   `Error`), or with an `AbortError` after `dispose()`.
+ * @property {() => Promise<{wasmMemoryBytes: number, loadMs: {module: number, files: number, model: number, warmup: number}}>} stats
+ *   Diagnostics: the size of the worker's WebAssembly memory in bytes (it grows in 64 KiB pages and never
+ *   shrinks, so a steady value over many `suggest()` calls shows no leak), and the ms each loading step took.
  * @property {() => void} dispose  Stops the worker; pending and later calls reject with an `AbortError`.
  */
 
@@ -158,6 +161,9 @@ export async function createNoteCoder({ model, workerUrl } = {}) {
     suggest(text) {
       if (typeof text !== 'string') return Promise.reject(new TypeError('suggest() expects a string'));
       return request({ type: 'suggest', text });
+    },
+    stats() {
+      return request({ type: 'stats' });
     },
     dispose,
   };

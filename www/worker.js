@@ -5,6 +5,11 @@
 //   worker -> page  {id, ok: true, result: <codebook object>}
 //   page -> worker  {id, type: 'suggest', text: <string>}
 //   worker -> page  {id, ok: true, result: {superseded: false, codes: [...]}} or {id, ok: true, result: {superseded: true}}
+//   page -> worker  {id, type: 'stats'}
+//   worker -> page  {id, ok: true, result: {wasmMemoryBytes, loadMs}}   the WebAssembly memory's size in bytes, and
+//                   how long loading took, in ms: {module (fetch + compile + instantiate), files (what is left of
+//                   the model folder's download, which runs during the module's), model (tokenizer + ONNX parse
+//                   and optimisation), warmup (first suggest)}
 //   worker -> page  {id, ok: false, error: {name, message}}   for any failed request
 //
 // Suggest requests that queue up while the model is busy are coalesced: only the newest one runs and each older
@@ -22,6 +27,10 @@ let coder = null;
 /** The newest suggest request not yet run. @type {{id: number, text: string} | null} */
 let pending = null;
 let drainScheduled = false;
+/** The WebAssembly instance's memory, once started. @type {WebAssembly.Memory | null} */
+let memory = null;
+/** Milliseconds spent in each step of loading. */
+const loadMs = { module: 0, files: 0, model: 0, warmup: 0 };
 
 class ModelLoadError extends Error {
   name = 'ModelLoadError';
@@ -49,12 +58,23 @@ async function fetchBytes(url) {
 
 /** @param {string} modelUrl @returns {Promise<NoteCoder>} */
 async function load(modelUrl) {
+  let t = performance.now();
+  const lap = (step) => {
+    const now = performance.now();
+    loadMs[step] = Math.round((now - t) * 10) / 10;
+    t = now;
+  };
+  // The model folder downloads while the module compiles.
+  const fetching = Promise.all(MODEL_FILES.map((f) => fetchBytes(new URL(f, modelUrl).href)));
+  fetching.catch(() => {}); // reported below, after the module's own error if both fail
   try {
-    await init();
+    memory = (await init()).memory;
+    lap('module');
   } catch (err) {
     throw new ModelLoadError(`could not start the WebAssembly module: ${err instanceof Error ? err.message : err}`);
   }
-  const files = await Promise.all(MODEL_FILES.map((f) => fetchBytes(new URL(f, modelUrl).href)));
+  const files = await fetching;
+  lap('files');
   let instance;
   try {
     instance = new NoteCoder(files[0], files[1], files[2], files[3]);
@@ -62,7 +82,9 @@ async function load(modelUrl) {
     throw new ModelLoadError(`could not load the model folder ${modelUrl}: ${err instanceof Error ? err.message : err}`);
   }
   // The first inference is slower than the rest; pay for it before the page is told the model is ready.
+  lap('model');
   instance.suggest('Warm-up.');
+  lap('warmup');
   return instance;
 }
 
@@ -102,6 +124,8 @@ self.addEventListener('message', async (event) => {
     } catch (err) {
       self.postMessage({ id, ok: false, error: serializeError(err) });
     }
+  } else if (type === 'stats') {
+    self.postMessage({ id, ok: true, result: { wasmMemoryBytes: memory ? memory.buffer.byteLength : 0, loadMs } });
   } else if (type === 'suggest') {
     if (typeof event.data.text !== 'string') {
       self.postMessage({ id, ok: false, error: { name: 'TypeError', message: 'suggest() expects a string' } });

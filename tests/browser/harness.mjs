@@ -24,15 +24,16 @@ function freePort() {
 }
 
 /**
- * Serves www/ with `python3 -m http.server` on a free port and waits until it answers.
+ * Serves `root` (default www/) with `python3 -m http.server` on a free port and waits until it answers.
+ * @param {{root?: string}} [options]  a folder; symbolic links in it are followed
  * @returns {Promise<{url: string, close: () => Promise<void>}>}  url ends in `/`
  */
-export async function startServer() {
+export async function startServer({ root = WWW } = {}) {
   if (!existsSync(new URL('../../www/pkg/notecoder_bg.wasm', import.meta.url))) {
     throw new Error('www/pkg/ is missing: run `bash scripts/build-www.sh` first');
   }
   const port = await freePort();
-  const proc = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', WWW], {
+  const proc = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', root], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';
