@@ -10,6 +10,9 @@ python3 training/corpus.py check corpus/src/*.jsonl
 echo "== Rust tests"
 cargo test --all-targets
 cargo test --doc
+echo "== REFI-QDA exchange, read by independent Python packages"
+bash scripts/setup.sh python
+.venv-training/bin/python -m unittest discover -s tests/python -v
 echo "== browser build"
 bash scripts/build-www.sh
 echo "== browser tests"

@@ -28,6 +28,8 @@ pub mod error;
 pub mod eval;
 pub mod model;
 pub mod offsets;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod qda;
 pub mod segment;
 pub mod suggest;
 pub mod tokenize;

@@ -194,3 +194,171 @@ fn a_broken_model_folder_fails_with_exit_2_and_a_clear_message() {
         .clone();
     assert!(String::from_utf8_lossy(&out).contains("model.onnx"));
 }
+
+fn write(path: &std::path::Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn code_a_folder_of_txt_writes_csv_and_jsonl_rows_whose_offsets_slice_the_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("notes");
+    std::fs::create_dir(&notes).unwrap();
+    // Emoji (astral), a ZWJ sequence and accents before the evidence: scalars differ from bytes and UTF-16.
+    let a = "\u{1F469}\u{200D}\u{1F467} Caf\u{E9} r\u{E9}sum\u{E9}. Pt denied SI/HI.\r\nSpoke w/ ofcs on scene.";
+    write(&notes.join("a.txt"), &format!("\u{FEFF}{a}"));
+    write(
+        &notes.join("b.txt"),
+        "Mother reports pt has not slept in 3 days.",
+    );
+    write(&notes.join("ignored.md"), "not a note");
+    let csv_path = dir.path().join("out.csv");
+    let jsonl_path = dir.path().join("out.jsonl");
+    let assert = notecoder()
+        .arg("code")
+        .arg(&notes)
+        .arg("--csv")
+        .arg(&csv_path)
+        .arg("--jsonl")
+        .arg(&jsonl_path)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(stderr.contains("coded 2 of 2 notes"), "{stderr}");
+    assert!(
+        stderr.contains("interacted "),
+        "summary per domain: {stderr}"
+    );
+    assert!(
+        !stderr.contains("denied"),
+        "note text in the summary: {stderr}"
+    );
+    let rows = lines(&std::fs::read(&jsonl_path).unwrap());
+    assert!(rows
+        .iter()
+        .any(|r| r["note_id"] == "a" && r["code"] == "assessed.risk"));
+    assert!(rows
+        .iter()
+        .any(|r| r["note_id"] == "b" && r["code"] == "interacted.family"));
+    for r in &rows {
+        let text = if r["note_id"] == "a" {
+            a
+        } else {
+            "Mother reports pt has not slept in 3 days."
+        };
+        let (s, e) = (
+            r["start"].as_u64().unwrap() as usize,
+            r["end"].as_u64().unwrap() as usize,
+        );
+        let got: String = text.chars().skip(s).take(e - s).collect();
+        assert_eq!(got, r["text"].as_str().unwrap(), "row {r}");
+        let score = r["score"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&score));
+    }
+    let risk = rows
+        .iter()
+        .find(|r| r["note_id"] == "a" && r["code"] == "assessed.risk")
+        .unwrap();
+    assert_eq!(risk["text"], "Pt denied SI/HI.");
+    assert_eq!(
+        (risk["start"].as_u64(), risk["end"].as_u64()),
+        (Some(17), Some(33))
+    );
+    // The CSV holds the same rows, with a header.
+    let mut rdr = csv::Reader::from_path(&csv_path).unwrap();
+    assert_eq!(
+        rdr.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["note_id", "start", "end", "text", "code", "score"]
+    );
+    let csv_rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    assert_eq!(csv_rows.len(), rows.len());
+    assert_eq!(&csv_rows[0][0], rows[0]["note_id"].as_str().unwrap());
+    assert_eq!(&csv_rows[0][3], rows[0]["text"].as_str().unwrap());
+}
+
+#[test]
+fn code_a_csv_names_bad_rows_and_missing_columns_and_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("notes.csv");
+    let mut bytes = b"note,body\nn1,\"Pt denied SI, HI.\"\nn2,\"".to_vec();
+    bytes.extend_from_slice(b"\xFF bad bytes\"\n");
+    std::fs::write(&input, bytes).unwrap();
+    // Wrong column names: a precise message, exit 2.
+    let out = notecoder()
+        .arg("code")
+        .arg(&input)
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no column named \"id\"") && err.contains("note, body"),
+        "{err}"
+    );
+    // The right ones: n1 coded, n2 reported by row, exit 1, and no note text in the messages.
+    let out = notecoder()
+        .args(["code", "--id-column", "note", "--text-column", "body"])
+        .arg(&input)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("notes.csv row 3: text is not UTF-8"), "{err}");
+    assert!(err.contains("coded 1 of 2 notes"), "{err}");
+    assert!(
+        !err.contains("bad bytes") && !err.contains("denied"),
+        "{err}"
+    );
+    let rows = lines(&out.stdout);
+    assert!(rows.iter().all(|r| r["note_id"] == "n1"));
+    assert!(rows.iter().any(|r| r["code"] == "assessed.risk"));
+}
+
+#[test]
+fn export_codebook_is_stable_and_import_reads_it_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let qdc = dir.path().join("coresponse.qdc");
+    let run = || {
+        notecoder()
+            .args(["export-codebook", "--format", "qdc"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone()
+    };
+    let first = run();
+    assert_eq!(first, run(), "GUIDs and order must not change between runs");
+    let xml = String::from_utf8(first).unwrap();
+    assert_eq!(xml.matches("isCodable=\"false\"").count(), 3);
+    assert_eq!(xml.matches("isCodable=\"true\"").count(), 10);
+    std::fs::write(&qdc, &xml).unwrap();
+    let out_json = dir.path().join("codebook.json");
+    notecoder()
+        .arg("import-codebook")
+        .arg(&qdc)
+        .arg("--out")
+        .arg(&out_json)
+        .assert()
+        .success();
+    let book = notecoder::Codebook::from_json(&std::fs::read(&out_json).unwrap()).unwrap();
+    assert_eq!(book.name, "coresponse");
+    assert_eq!(book.domains.len(), 3);
+    assert_eq!(book.codes.len(), 10);
+    let shipped = notecoder::Codebook::from_json(
+        &std::fs::read(common::model_dir().join("codebook.json")).unwrap(),
+    )
+    .unwrap();
+    let labels = |b: &notecoder::Codebook| {
+        b.codes
+            .iter()
+            .map(|c| (c.label.clone(), c.colour.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(labels(&book), labels(&shipped));
+    assert!(book.codes[0]
+        .definition
+        .starts_with(&shipped.codes[0].definition));
+}

@@ -119,5 +119,7 @@ fn logits_rejects_inputs_that_do_not_fit_the_model() {
     assert!(msg(&[101, 40_000], &[1, 1], 1, 2).contains("input_ids[1] = 40000 is outside 0..30522"));
     assert!(msg(&[101, -1], &[1, 1], 1, 2).contains("input_ids[1] = -1"));
     assert!(msg(&[101, 102], &[1, 2], 1, 2).contains("attention_mask[1] = 2"));
-    assert!(msg(&[101, 102, 0, 0], &[1, 1, 0, 0], 2, 2).contains("row 1 of attention_mask has no 1"));
+    assert!(
+        msg(&[101, 102, 0, 0], &[1, 1, 0, 0], 2, 2).contains("row 1 of attention_mask has no 1")
+    );
 }

@@ -3,6 +3,13 @@
     pip install -r training/requirements.txt
     python training/train.py            # -> models/coresponse-v1/, tests/fixtures/parity.json
 
+Your own codebook (same pipeline, any codes): labeled notes in the JSONL form of docs/framework.md and a
+codebook.json (domains and codes; thresholds are chosen here) give a model folder that the CLI, the wasm API
+and <note-coder> load as they are:
+
+    python training/train.py --codebook my/codebook.json --train my/notes.jsonl --out models/my-model
+    # --dev FILE: notes for every choice; without it, the notes whose CRC-32 of id is divisible by 5
+
 Model (v1): bag of WordPiece tokens -> linear -> sigmoid, one logistic regression per code (multi-label).
 The ONNX graph computes exactly that: gather the columns of a [codes, vocab] int8 weight table (with a [codes]
 scale) by token id, average them over the window's real tokens (attention_mask), add a [codes] f32 bias: logits
@@ -17,9 +24,11 @@ Deterministic: liblinear on fixed data (its coordinate order comes from a fixed 
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -45,8 +54,20 @@ NOISE_SEED = 20261129
 THRESHOLD_GRID = [round(x, 2) for x in np.arange(0.05, 0.96, 0.05)]
 
 
-def load(split: str) -> list[dict]:
-    return [json.loads(l) for l in (ROOT / "corpus" / f"{split}.jsonl").read_text(encoding="utf-8").splitlines() if l]
+def load(path: Path) -> list[dict]:
+    return [json.loads(l) for l in path.read_text(encoding="utf-8-sig").splitlines() if l.strip()]
+
+
+def check_notes(notes: list[dict], code_ids: list[str], path: Path) -> None:
+    """Every segment inside its text and every code in the codebook, or a message naming the note."""
+    for n in notes:
+        for s in n["segments"]:
+            if not 0 <= s["start"] <= s["end"] <= len(n["text"]):
+                sys.exit(f"{path}: note {n['id']}: segment {s['start']}..{s['end']} is outside its text")
+            for c in s["codes"]:
+                if c not in code_ids:
+                    sys.exit(f"{path}: note {n['id']}: code {c!r} is not in the codebook ({', '.join(code_ids)})")
+        n.setdefault("codes", sorted({c for s in n["segments"] for c in s["codes"]}))
 
 
 def make_tokenizer(vocab_size_out: list[int]) -> Tokenizer:
@@ -226,14 +247,39 @@ PARITY_EXTRA = [
 
 
 def main() -> int:
-    codebook = json.loads((ROOT / "training" / "codebook.json").read_text(encoding="utf-8"))
+    global NAME, OUT, CONFIG
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--codebook", type=Path, default=ROOT / "training" / "codebook.json")
+    ap.add_argument("--train", type=Path, default=ROOT / "corpus" / "train.jsonl")
+    ap.add_argument("--dev", type=Path, help="default: corpus/dev.jsonl for the shipped model, else a split of --train")
+    ap.add_argument("--out", type=Path, default=OUT, help="the model folder to write")
+    ap.add_argument("--parity", type=Path, help="write the onnxruntime parity fixture here (default: tests/fixtures/"
+                    "parity.json for the shipped model, none otherwise)")
+    a = ap.parse_args()
+    shipped = a.out.resolve() == OUT.resolve()
+    NAME, OUT = a.out.name, a.out
+    CONFIG = {**CONFIG, "name": NAME}
+    parity = a.parity or (ROOT / "tests" / "fixtures" / "parity.json" if shipped else None)
+    codebook = json.loads(a.codebook.read_text(encoding="utf-8-sig"))
     code_ids = [c["id"] for c in codebook["codes"]]
+    train_notes = load(a.train)
+    check_notes(train_notes, code_ids, a.train)
+    if a.dev or shipped:
+        dev_path = a.dev or ROOT / "corpus" / "dev.jsonl"
+        dev_notes = load(dev_path)
+        check_notes(dev_notes, code_ids, dev_path)
+    else:
+        dev_notes = [n for n in train_notes if zlib.crc32(str(n["id"]).encode()) % 5 == 0]
+        train_notes = [n for n in train_notes if zlib.crc32(str(n["id"]).encode()) % 5 != 0]
+    if not dev_notes or not train_notes:
+        sys.exit(f"need notes for both train and dev: {len(train_notes)} train, {len(dev_notes)} dev")
+    print(f"{len(train_notes)} train notes, {len(dev_notes)} dev notes, {len(code_ids)} codes")
     vocab_box: list[int] = []
     tok = make_tokenizer(vocab_box)
     vocab = vocab_box[0]
 
     def xy(split):
-        notes = load(split)
+        notes = train_notes if split == "train" else dev_notes
         texts, labels, note_of = segments(notes)
         y = np.array([[int(c in ls) for c in code_ids] for ls in labels])
         x, owner = features(tok, texts, vocab)
@@ -263,6 +309,10 @@ def main() -> int:
     z_dv = segment_scores(x_dv @ w + b, own_dv, len(dv_texts), reduce=np.maximum, fill=-np.inf)
     calib = []
     for k in range(len(code_ids)):
+        if y_dv[:, k].min() == y_dv[:, k].max():
+            print(f"warning: {code_ids[k]} has only one class on dev; its scores are not calibrated")
+            calib.append((1.0, 0.0))
+            continue
         pl = LogisticRegression(C=1e4, max_iter=1000).fit(z_dv[:, [k]], y_dv[:, k])
         calib.append((float(pl.coef_[0, 0]), float(pl.intercept_[0])))
     scale = np.array([a for a, _ in calib])
@@ -317,20 +367,22 @@ def main() -> int:
         encoding="utf-8",
     )
 
-    # Parity fixture: 50 segments scored by onnxruntime on the exported file (the independent reference).
     sess = ort.InferenceSession(str(OUT / "model.onnx"), providers=["CPUExecutionProvider"])
+    assert np.allclose(ort_scores(sess, tok, dv_texts[:20])[1], p_dv[:20], atol=1e-5), "ONNX export differs from sklearn"
+    if parity is None:
+        print(f"wrote {OUT}")
+        return 0
+    # Parity fixture: 50 segments scored by onnxruntime on the exported file (the independent reference).
     sample = dv_texts[:: max(1, len(dv_texts) // (50 - len(PARITY_EXTRA)))][: 50 - len(PARITY_EXTRA)] + PARITY_EXTRA
     wins, scores = ort_scores(sess, tok, sample)
-    assert np.allclose(ort_scores(sess, tok, dv_texts[:20])[1], p_dv[:20], atol=1e-5), "ONNX export differs from sklearn"
     fixture = {
         "model": NAME,
         "codes": code_ids,
         "cases": [{"text": t, "windows": ws, "scores": [round(float(v), 7) for v in s]} for t, ws, s in zip(sample, wins, scores)],
     }
-    fx = ROOT / "tests" / "fixtures"
-    fx.mkdir(parents=True, exist_ok=True)
-    (fx / "parity.json").write_text(json.dumps(fixture, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {OUT} and {fx / 'parity.json'} ({len(sample)} cases)")
+    parity.parent.mkdir(parents=True, exist_ok=True)
+    parity.write_text(json.dumps(fixture, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {OUT} and {parity} ({len(sample)} cases)")
     return 0
 
 

@@ -4,6 +4,9 @@
 //! notecoder classify [FILE|-] [--model DIR]     JSONL {"id","text"} in, one JSONL result per line out
 //! notecoder segment [FILE|-]                   JSONL {"id","text"} in, {"id","segments"} out
 //! notecoder eval --gold FILE [--model DIR] [--json]
+//! notecoder code INPUT [--csv OUT.csv] [--jsonl OUT.jsonl]   a folder of .txt, a CSV or JSONL -> coded segments
+//! notecoder export-codebook --format qdc [--out FILE]        the model's codebook as REFI-QDA XML
+//! notecoder import-codebook FILE.qdc [--out codebook.json]   a REFI-QDA codebook as notecoder's codebook.json
 //! ```
 //! Offsets in output are Unicode scalar values (Python `str` indices). Exit status: 0 when every line was
 //! coded, 1 when some line was reported as an error (the run goes on), 2 when the run could not start.
@@ -49,6 +52,47 @@ enum Command {
     Segment {
         /// Input file; `-` or nothing reads standard input.
         file: Option<PathBuf>,
+    },
+    /// Code a corpus: every suggested code of every note, one row per coded segment (note_id, start, end,
+    /// text, code, score; offsets in Unicode scalars, end exclusive), with a summary on standard error.
+    Code {
+        /// A folder of `.txt` files (one note each, id = file name without `.txt`), a `.csv` file with a header
+        /// row, or a JSONL file of {"id", "text"} (`-`: JSONL on standard input).
+        input: PathBuf,
+        /// Write the coded segments as CSV here.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// Write the coded segments as JSONL here (without --csv or --jsonl: JSONL on standard output).
+        #[arg(long)]
+        jsonl: Option<PathBuf>,
+        /// Column of a CSV input that holds the note id.
+        #[arg(long, default_value = "id")]
+        id_column: String,
+        /// Column of a CSV input that holds the note text.
+        #[arg(long, default_value = "text")]
+        text_column: String,
+    },
+    /// Write the model's codebook in an exchange format (REFI-QDA `qdc`: domains as non-codable parent codes,
+    /// codes as codable children, stable GUIDs).
+    ExportCodebook {
+        /// The format; `qdc` is the REFI-QDA Codebook XML of NVivo, ATLAS.ti, MAXQDA and QualCoder.
+        #[arg(long, value_parser = ["qdc"], default_value = "qdc")]
+        format: String,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Read a REFI-QDA codebook (`.qdc`) exported by another tool and write it as notecoder's codebook.json
+    /// (top-level codes become domains, codable codes below them become codes; thresholds start at 0.5).
+    ImportCodebook {
+        /// The `.qdc` file.
+        file: PathBuf,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Name of the imported codebook (default: the file name without extension).
+        #[arg(long)]
+        name: Option<String>,
     },
     /// Precision, recall and F1 per code against labeled notes, at note and segment level.
     Eval {
@@ -371,9 +415,346 @@ fn eval(coder: &mut NoteCoder, gold: &Path, json: bool) -> Result<()> {
     Ok(())
 }
 
+/// One note of a `code` input, or the reason it could not be read (never containing note text).
+struct SourceNote {
+    /// Where it came from, for messages: `notes/a.txt`, `notes.csv row 4`, `line 7`.
+    origin: String,
+    id: String,
+    text: std::result::Result<String, String>,
+}
+
+/// Reads the notes of `notecoder code`'s input: a folder of `.txt` files, a `.csv` file or JSONL.
+fn read_sources(input: &Path, id_column: &str, text_column: &str) -> Result<Vec<SourceNote>> {
+    let strip_bom = |s: String| s.strip_prefix('\u{FEFF}').map(str::to_string).unwrap_or(s);
+    if input.is_dir() {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(input)
+            .with_context(|| format!("cannot list {}", input.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("txt")))
+            .collect();
+        paths.sort();
+        anyhow::ensure!(!paths.is_empty(), "{} holds no .txt file", input.display());
+        return Ok(paths
+            .into_iter()
+            .map(|p| {
+                let text = std::fs::read(&p)
+                    .map_err(|e| format!("cannot read: {e}"))
+                    .and_then(|b| {
+                        String::from_utf8(b).map_err(|e| {
+                            format!(
+                                "not UTF-8 (invalid byte at offset {}); re-save the file as UTF-8",
+                                e.utf8_error().valid_up_to()
+                            )
+                        })
+                    })
+                    .map(strip_bom);
+                SourceNote {
+                    origin: p.display().to_string(),
+                    id: p
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                    text,
+                }
+            })
+            .collect());
+    }
+    let is_csv = input
+        .extension()
+        .is_some_and(|x| x.eq_ignore_ascii_case("csv"));
+    if is_csv {
+        let mut rdr = csv::ReaderBuilder::new()
+            .flexible(false)
+            .from_path(input)
+            .with_context(|| format!("cannot open {}", input.display()))?;
+        let headers = rdr
+            .headers()
+            .with_context(|| format!("{}: cannot read the header row", input.display()))?
+            .clone();
+        let col = |name: &str| {
+            headers
+                .iter()
+                .position(|h| h.trim_start_matches('\u{FEFF}').trim() == name)
+                .with_context(|| {
+                    format!(
+                        "{}: no column named {name:?} (columns: {}); use --id-column / --text-column",
+                        input.display(),
+                        headers.iter().collect::<Vec<_>>().join(", ")
+                    )
+                })
+        };
+        let (id_col, text_col) = (col(id_column)?, col(text_column)?);
+        let mut out = Vec::new();
+        for (i, rec) in rdr.byte_records().enumerate() {
+            let origin = format!("{} row {}", input.display(), i + 2);
+            match rec {
+                Ok(r) => {
+                    let field = |k: usize| String::from_utf8(r.get(k).unwrap_or_default().to_vec());
+                    let id = field(id_col).unwrap_or_else(|_| format!("row {}", i + 2));
+                    let text = field(text_col).map_err(|e| {
+                        format!(
+                            "text is not UTF-8 (invalid byte at offset {})",
+                            e.utf8_error().valid_up_to()
+                        )
+                    });
+                    out.push(SourceNote { origin, id, text });
+                }
+                Err(e) => out.push(SourceNote {
+                    origin,
+                    id: String::new(),
+                    text: Err(format!("not a CSV record: {e}")),
+                }),
+            }
+        }
+        return Ok(out);
+    }
+    let mut input_lines = open_input(Some(input))?;
+    let mut out = Vec::new();
+    let mut buf = Vec::new();
+    let mut lineno = 0;
+    loop {
+        buf.clear();
+        if input_lines
+            .read_until(b'\n', &mut buf)
+            .with_context(|| format!("reading line {}", lineno + 1))?
+            == 0
+        {
+            break;
+        }
+        lineno += 1;
+        let bytes = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        let origin = format!("line {lineno}");
+        match parse_line(bytes, lineno) {
+            Ok(n) => out.push(SourceNote {
+                origin,
+                id: match n.id {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                },
+                text: Ok(n.text),
+            }),
+            Err((id, error)) => out.push(SourceNote {
+                origin,
+                id: match id {
+                    Value::String(s) => s,
+                    Value::Null => String::new(),
+                    other => other.to_string(),
+                },
+                text: Err(error),
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// One coded segment: a unit of a note that reaches a code's threshold.
+#[derive(Serialize)]
+struct CodedSegment<'a> {
+    note_id: &'a str,
+    /// Unicode scalar offset of the segment's first character.
+    start: usize,
+    /// Unicode scalar offset just past its last character (exclusive).
+    end: usize,
+    text: &'a str,
+    code: &'a str,
+    score: f32,
+}
+
+fn code_corpus(
+    coder: &mut NoteCoder,
+    input: &Path,
+    csv_out: Option<&Path>,
+    jsonl_out: Option<&Path>,
+    id_column: &str,
+    text_column: &str,
+) -> Result<ExitCode> {
+    let notes = read_sources(input, id_column, text_column)?;
+    let create = |p: &Path| -> Result<BufWriter<std::fs::File>> {
+        Ok(BufWriter::new(std::fs::File::create(p).with_context(
+            || format!("cannot create {}", p.display()),
+        )?))
+    };
+    let mut csv_w = csv_out
+        .map(|p| create(p).map(csv::Writer::from_writer))
+        .transpose()?;
+    if let Some(w) = csv_w.as_mut() {
+        w.write_record(["note_id", "start", "end", "text", "code", "score"])?;
+    }
+    let mut jsonl_w: Option<Box<dyn Write>> = match (jsonl_out, csv_out) {
+        (Some(p), _) => Some(Box::new(create(p)?)),
+        (None, None) => Some(Box::new(BufWriter::new(std::io::stdout().lock()))),
+        (None, Some(_)) => None,
+    };
+    let domains: Vec<String> = coder
+        .codebook()
+        .domains
+        .iter()
+        .map(|d| d.id.clone())
+        .collect();
+    let code_domain: Vec<usize> = coder
+        .codebook()
+        .codes
+        .iter()
+        .map(|c| domains.iter().position(|d| *d == c.domain).unwrap_or(0))
+        .collect();
+    let mut per_domain = vec![0usize; domains.len()];
+    let (mut coded_notes, mut units, mut coded_segments, mut failed) =
+        (0usize, 0usize, 0usize, 0usize);
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(notes.len() as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} notes, {elapsed} elapsed, {eta} left",
+        )
+        .expect("a valid template"),
+    );
+    for note in &notes {
+        bar.inc(1);
+        let text = match &note.text {
+            Ok(t) => t,
+            Err(e) => {
+                bar.suspend(|| eprintln!("notecoder: {}: {e}", note.origin));
+                failed += 1;
+                continue;
+            }
+        };
+        let segments = match coder.score_note(text) {
+            Ok(s) => s,
+            Err(e) => {
+                bar.suspend(|| eprintln!("notecoder: {}: {e}", note.origin));
+                failed += 1;
+                continue;
+            }
+        };
+        coded_notes += 1;
+        units += segments.len();
+        let thresholds: Vec<f32> = coder.codebook().codes.iter().map(|c| c.threshold).collect();
+        let bytes: Vec<usize> = segments
+            .iter()
+            .flat_map(|s| [s.span.start, s.span.end])
+            .collect();
+        let scalars = notecoder::offsets::map_offsets(text, &bytes, OffsetUnit::Scalar);
+        for (i, seg) in segments.iter().enumerate() {
+            for (k, &score) in seg.scores.iter().enumerate() {
+                if score < thresholds[k] {
+                    continue;
+                }
+                let row = CodedSegment {
+                    note_id: &note.id,
+                    start: scalars[2 * i],
+                    end: scalars[2 * i + 1],
+                    text: &text[seg.span.start..seg.span.end],
+                    code: &coder.codebook().codes[k].id,
+                    score,
+                };
+                coded_segments += 1;
+                per_domain[code_domain[k]] += 1;
+                if let Some(w) = csv_w.as_mut() {
+                    w.write_record([
+                        row.note_id,
+                        &row.start.to_string(),
+                        &row.end.to_string(),
+                        row.text,
+                        row.code,
+                        &format!("{:.4}", row.score),
+                    ])?;
+                }
+                if let Some(w) = jsonl_w.as_mut() {
+                    serde_json::to_writer(&mut *w, &row)?;
+                    writeln!(w)?;
+                }
+            }
+        }
+    }
+    bar.finish_and_clear();
+    if let Some(mut w) = csv_w {
+        w.flush()?;
+    }
+    if let Some(mut w) = jsonl_w {
+        w.flush()?;
+    }
+    let by_domain: Vec<String> = domains
+        .iter()
+        .zip(&per_domain)
+        .map(|(d, n)| format!("{d} {n}"))
+        .collect();
+    eprintln!(
+        "notecoder: coded {coded_notes} of {} notes: {units} segments, {coded_segments} coded segments ({})",
+        notes.len(),
+        by_domain.join(", ")
+    );
+    if failed > 0 {
+        eprintln!("notecoder: {failed} note(s) not coded (see the messages above)");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_or_print(out: Option<&Path>, text: &str) -> Result<()> {
+    match out {
+        Some(p) => std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display())),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
 fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
     let (job, file) = match cli.command {
+        Command::Code {
+            input,
+            csv,
+            jsonl,
+            id_column,
+            text_column,
+        } => {
+            let mut coder = load_model(&cli.model)?;
+            return code_corpus(
+                &mut coder,
+                &input,
+                csv.as_deref(),
+                jsonl.as_deref(),
+                &id_column,
+                &text_column,
+            );
+        }
+        Command::ExportCodebook { format: _, out } => {
+            let dir = &cli.model;
+            let path = dir.join("codebook.json");
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            let book = notecoder::Codebook::from_json(&bytes)
+                .with_context(|| format!("cannot load {}", path.display()))?;
+            let xml =
+                notecoder::qda::to_qdc(&book, &format!("notecoder {}", env!("CARGO_PKG_VERSION")))?;
+            write_or_print(out.as_deref(), &xml)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::ImportCodebook { file, out, name } => {
+            let xml = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let name = name.unwrap_or_else(|| {
+                file.file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "imported".into())
+            });
+            let book = notecoder::qda::from_qdc(xml.trim_start_matches('\u{FEFF}'), &name)
+                .with_context(|| format!("cannot import {}", file.display()))?;
+            let mut json = serde_json::to_string_pretty(&book)?;
+            json.push('\n');
+            write_or_print(out.as_deref(), &json)?;
+            eprintln!(
+                "notecoder: imported {} domains and {} codes (thresholds 0.5 until a model is trained)",
+                book.domains.len(),
+                book.codes.len()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
         Command::Eval { gold, json } => {
             eval(&mut load_model(&cli.model)?, &gold, json)?;
             return Ok(ExitCode::SUCCESS);
