@@ -165,6 +165,133 @@ pub fn rows(codes: &[String], counts: &[Counts], calibration: &[Calibration]) ->
     out
 }
 
+/// Which codes a code is confused with, at segment level: for each code, what its false positives carry in
+/// the gold labels and what was predicted for its misses.
+#[derive(Debug, Clone, Default)]
+pub struct Confusion {
+    /// `[codes][codes + 1]`: for false positives of code A, how often gold code B was on the segment; the last
+    /// column counts false positives whose segment has no gold code at all.
+    fp_gold: Vec<Vec<usize>>,
+    /// `[codes][codes + 1]`: for misses of code A, how often code B was predicted on the segment; the last
+    /// column counts misses where nothing was predicted.
+    fn_pred: Vec<Vec<usize>>,
+    fp: Vec<usize>,
+    misses: Vec<usize>,
+}
+
+/// One code's line of a [`Confusion`] summary: counts, then the other codes (or `"none"` / `"nothing"`)
+/// with how often, most frequent first, ties in codebook order.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfusionRow {
+    /// The code.
+    pub code: String,
+    /// Segments predicted with the code whose gold labels lack it.
+    pub false_positives: usize,
+    /// What the gold labels of those segments hold instead.
+    pub false_positives_gold: Vec<(String, usize)>,
+    /// Segments whose gold labels hold the code but that were not predicted with it.
+    pub misses: usize,
+    /// What was predicted on those segments instead.
+    pub misses_predicted: Vec<(String, usize)>,
+}
+
+impl Confusion {
+    /// An empty summary for `codes` codes.
+    pub fn new(codes: usize) -> Self {
+        Confusion {
+            fp_gold: vec![vec![0; codes + 1]; codes],
+            fn_pred: vec![vec![0; codes + 1]; codes],
+            fp: vec![0; codes],
+            misses: vec![0; codes],
+        }
+    }
+
+    /// Adds one segment: `predicted[k]` and `gold[k]` for each code `k` (same length as `new`'s `codes`).
+    pub fn add(&mut self, predicted: &[bool], gold: &[bool]) {
+        let n = self.fp.len();
+        for a in 0..n {
+            if predicted[a] && !gold[a] {
+                self.fp[a] += 1;
+                let others: Vec<usize> = (0..n).filter(|&b| gold[b]).collect();
+                if others.is_empty() {
+                    self.fp_gold[a][n] += 1;
+                }
+                for b in others {
+                    self.fp_gold[a][b] += 1;
+                }
+            }
+            if gold[a] && !predicted[a] {
+                self.misses[a] += 1;
+                let others: Vec<usize> = (0..n).filter(|&b| predicted[b]).collect();
+                if others.is_empty() {
+                    self.fn_pred[a][n] += 1;
+                }
+                for b in others {
+                    self.fn_pred[a][b] += 1;
+                }
+            }
+        }
+    }
+
+    /// One row per code, each list cut to its `top` most frequent entries.
+    pub fn rows(&self, codes: &[String], top: usize) -> Vec<ConfusionRow> {
+        let ranked = |counts: &[usize], empty: &str| {
+            let mut v: Vec<(String, usize)> = counts
+                .iter()
+                .enumerate()
+                .filter(|(_, &c)| c > 0)
+                .map(|(b, &c)| {
+                    (
+                        codes.get(b).cloned().unwrap_or_else(|| empty.to_string()),
+                        c,
+                    )
+                })
+                .collect();
+            v.sort_by(|x, y| y.1.cmp(&x.1));
+            v.truncate(top);
+            v
+        };
+        codes
+            .iter()
+            .enumerate()
+            .map(|(a, c)| ConfusionRow {
+                code: c.clone(),
+                false_positives: self.fp[a],
+                false_positives_gold: ranked(&self.fp_gold[a], "none"),
+                misses: self.misses[a],
+                misses_predicted: ranked(&self.fn_pred[a], "nothing"),
+            })
+            .collect()
+    }
+}
+
+/// Formats a confusion summary as text, one code per line.
+pub fn confusion_table(rows: &[ConfusionRow]) -> String {
+    let list = |v: &[(String, usize)]| {
+        if v.is_empty() {
+            "-".to_string()
+        } else {
+            v.iter()
+                .map(|(c, n)| format!("{c} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    let mut s = String::from("confusions (segment level): false positives and what their gold holds; misses and what was predicted\n");
+    for r in rows {
+        s += &format!(
+            "{:<24} FP {:>4}: {}\n{:<24} FN {:>4}: {}\n",
+            r.code,
+            r.false_positives,
+            list(&r.false_positives_gold),
+            "",
+            r.misses,
+            list(&r.misses_predicted)
+        );
+    }
+    s
+}
+
 /// Formats rows as an aligned text table.
 pub fn table(title: &str, rows: &[Row]) -> String {
     let mut s = format!(
@@ -183,6 +310,26 @@ pub fn table(title: &str, rows: &[Row]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hand_computed_confusion() {
+        let codes = vec!["a".to_string(), "b".to_string(), "c".to_string()];
+        let mut k = Confusion::new(3);
+        k.add(&[true, false, false], &[false, true, false]); // a predicted on a b segment: FP of a (gold b), miss of b (pred a)
+        k.add(&[true, false, false], &[false, false, false]); // FP of a on an uncoded segment
+        k.add(&[false, false, false], &[false, false, true]); // miss of c, nothing predicted
+        k.add(&[true, true, false], &[true, true, false]); // all right
+        let r = k.rows(&codes, 3);
+        assert_eq!(r[0].false_positives, 2);
+        assert_eq!(
+            r[0].false_positives_gold,
+            vec![("b".to_string(), 1), ("none".to_string(), 1)]
+        );
+        assert_eq!(r[1].misses, 1);
+        assert_eq!(r[1].misses_predicted, vec![("a".to_string(), 1)]);
+        assert_eq!(r[2].misses_predicted, vec![("nothing".to_string(), 1)]);
+        assert_eq!((r[2].false_positives, r[0].misses), (0, 0));
+    }
 
     #[test]
     fn hand_computed_metrics() {

@@ -362,3 +362,47 @@ fn export_codebook_is_stable_and_import_reads_it_back() {
         .definition
         .starts_with(&shipped.codes[0].definition));
 }
+
+#[test]
+fn eval_reports_confusions_and_writes_an_offline_html_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let gold = dir.path().join("gold.jsonl");
+    // Hand-labeled so that the model must err: "Pt denied SI/HI." is labeled police only (a wrong label), so
+    // risk is a false positive whose gold is interacted.police, and police is a miss.
+    let note = serde_json::json!({"id": "g<1>", "text": "Pt denied SI/HI.",
+        "segments": [{"start": 0, "end": 16, "codes": ["interacted.police"]}],
+        "codes": ["interacted.police"]});
+    std::fs::write(&gold, format!("{note}\n")).unwrap();
+    let html = dir.path().join("report.html");
+    let out = notecoder()
+        .args(["eval", "--json", "--gold"])
+        .arg(&gold)
+        .arg("--html")
+        .arg(&html)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    let conf = v["confusions"].as_array().unwrap();
+    let risk = conf.iter().find(|r| r["code"] == "assessed.risk").unwrap();
+    assert_eq!(risk["false_positives"], 1);
+    assert_eq!(
+        risk["false_positives_gold"][0],
+        serde_json::json!(["interacted.police", 1])
+    );
+    let police = conf
+        .iter()
+        .find(|r| r["code"] == "interacted.police")
+        .unwrap();
+    assert_eq!(police["misses"], 1);
+    assert_eq!(police["misses_predicted"][0][0], "assessed.risk");
+    let report = std::fs::read_to_string(&html).unwrap();
+    assert!(report.contains("<h2>F1 per code</h2>") && report.contains("assessed.risk"));
+    assert!(report.contains("g&lt;1&gt;"), "the note id is escaped");
+    assert!(
+        !report.contains("<script") && !report.contains("http://") && !report.contains("https://")
+    );
+    assert!(report.contains("default-src 'none'"));
+}

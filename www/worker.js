@@ -71,7 +71,14 @@ async function load(modelUrl) {
     memory = (await init()).memory;
     lap('module');
   } catch (err) {
-    throw new ModelLoadError(`could not start the WebAssembly module: ${err instanceof Error ? err.message : err}`);
+    const message = err instanceof Error ? err.message : String(err);
+    if (/Content.Security.Policy|unsafe-eval|wasm-eval/i.test(message)) {
+      throw new ModelLoadError(
+        "the page's Content-Security-Policy blocks WebAssembly: its script-src must allow 'wasm-unsafe-eval' " +
+          "(for example: script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self')",
+      );
+    }
+    throw new ModelLoadError(`could not start the WebAssembly module: ${message}`);
   }
   const files = await fetching;
   lap('files');

@@ -17,7 +17,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use notecoder::eval::{rows, table, Calibration, Counts, GoldNote};
+use notecoder::eval::{
+    confusion_table, rows, table, Calibration, Confusion, ConfusionRow, Counts, GoldNote, Row,
+};
 use notecoder::offsets::convert;
 use notecoder::{ModelFiles, NoteCoder, OffsetUnit};
 use serde::Serialize;
@@ -102,6 +104,9 @@ enum Command {
         /// Print JSON instead of tables.
         #[arg(long)]
         json: bool,
+        /// Also write a self-contained HTML report here (per-code bar chart, confusions, worst misses).
+        #[arg(long)]
+        html: Option<PathBuf>,
     },
 }
 
@@ -311,7 +316,16 @@ fn for_each_note(
     Ok(errors)
 }
 
-fn eval(coder: &mut NoteCoder, gold: &Path, json: bool) -> Result<()> {
+/// A segment-level error kept for the report: a miss (gold code below threshold) or a false positive.
+struct Miss {
+    note: String,
+    text: String,
+    code: String,
+    score: f32,
+    missed: bool,
+}
+
+fn eval(coder: &mut NoteCoder, gold: &Path, json: bool, html: Option<&Path>) -> Result<()> {
     let text = if gold == Path::new("-") {
         std::io::read_to_string(std::io::stdin()).context("cannot read standard input")?
     } else {
@@ -343,6 +357,8 @@ fn eval(coder: &mut NoteCoder, gold: &Path, json: bool) -> Result<()> {
     let mut note_cal = vec![Calibration::default(); codes.len()];
     let mut seg_cal = vec![Calibration::default(); codes.len()];
     let mut nseg = 0;
+    let mut confusion = Confusion::new(codes.len());
+    let mut misses: Vec<Miss> = Vec::new();
     for n in &notes {
         for g in n
             .codes
@@ -388,18 +404,44 @@ fn eval(coder: &mut NoteCoder, gold: &Path, json: bool) -> Result<()> {
             texts.push(&n.text[a..b]);
         }
         let scores = coder.score_texts(&texts)?;
-        for (g, sc) in n.segments.iter().zip(scores) {
+        for ((g, sc), t) in n.segments.iter().zip(scores).zip(&texts) {
             nseg += 1;
+            let predicted: Vec<bool> = (0..codes.len()).map(|k| sc[k] >= thresholds[k]).collect();
+            let gold: Vec<bool> = codes.iter().map(|c| g.codes.contains(c)).collect();
+            confusion.add(&predicted, &gold);
             for (k, c) in codes.iter().enumerate() {
-                seg_counts[k].add(sc[k] >= thresholds[k], g.codes.contains(c));
-                seg_cal[k].add(sc[k], g.codes.contains(c));
+                seg_counts[k].add(predicted[k], gold[k]);
+                seg_cal[k].add(sc[k], gold[k]);
+                if predicted[k] != gold[k] && html.is_some() {
+                    misses.push(Miss {
+                        note: n.id.to_string(),
+                        text: t.to_string(),
+                        code: c.clone(),
+                        score: sc[k],
+                        missed: gold[k],
+                    });
+                }
             }
         }
     }
     let note_rows = rows(&codes, &note_counts, &note_cal);
     let seg_rows = rows(&codes, &seg_counts, &seg_cal);
+    let confusions = confusion.rows(&codes, 3);
+    if let Some(path) = html {
+        let report = html_report(
+            gold,
+            notes.len(),
+            nseg,
+            &note_rows,
+            &seg_rows,
+            &confusions,
+            &mut misses,
+        );
+        std::fs::write(path, report).with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("notecoder: wrote {}", path.display());
+    }
     if json {
-        let v = serde_json::json!({"notes": notes.len(), "segments": nseg, "note_level": note_rows, "segment_level": seg_rows});
+        let v = serde_json::json!({"notes": notes.len(), "segments": nseg, "note_level": note_rows, "segment_level": seg_rows, "confusions": confusions});
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         print!(
@@ -411,8 +453,98 @@ fn eval(coder: &mut NoteCoder, gold: &Path, json: bool) -> Result<()> {
             "{}",
             table(&format!("segment level ({nseg} gold segments)"), &seg_rows)
         );
+        println!();
+        print!("{}", confusion_table(&confusions));
     }
     Ok(())
+}
+
+/// The HTML report: one file, no script, no external resource (a CSP that forbids both), readable offline.
+fn html_report(
+    gold: &Path,
+    notes: usize,
+    segments: usize,
+    note_rows: &[Row],
+    seg_rows: &[Row],
+    confusions: &[ConfusionRow],
+    misses: &mut [Miss],
+) -> String {
+    use quick_xml::escape::escape;
+    let mut h = String::new();
+    h += "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
+    h += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n";
+    h += &format!(
+        "<title>notecoder eval: {}</title>\n",
+        escape(&gold.display().to_string())
+    );
+    h += "<style>body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;margin:1em 0}\
+td,th{padding:2px 8px;text-align:left;border-bottom:1px solid #ddd}td.n{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}\
+.bar{display:inline-block;height:10px;vertical-align:middle}.note{background:#2a7fbd}.seg{background:#d2691e}\
+.miss{color:#a00}.fp{color:#555}</style></head><body>\n";
+    h += &format!(
+        "<h1>notecoder eval</h1><p>Gold: <code>{}</code>: {notes} notes, {segments} gold segments. Note level: the whole \
+pipeline (segmenter, max over units); segment level: the classifier on the gold segments.</p>\n",
+        escape(&gold.display().to_string())
+    );
+    h += "<h2>F1 per code</h2><table><tr><th>code</th><th>note F1</th><th></th><th>segment F1</th><th></th><th>note P / R</th><th>segment P / R</th><th>support (segments)</th></tr>\n";
+    for (n, s) in note_rows.iter().zip(seg_rows) {
+        h += &format!(
+            "<tr><td>{}</td><td class=n>{:.3}</td><td><span class=\"bar note\" style=\"width:{:.0}px\"></span></td>\
+<td class=n>{:.3}</td><td><span class=\"bar seg\" style=\"width:{:.0}px\"></span></td><td class=n>{:.3} / {:.3}</td>\
+<td class=n>{:.3} / {:.3}</td><td class=n>{}</td></tr>\n",
+            escape(&n.code),
+            n.f1,
+            n.f1 * 200.0,
+            s.f1,
+            s.f1 * 200.0,
+            n.precision,
+            n.recall,
+            s.precision,
+            s.recall,
+            s.support
+        );
+    }
+    h += "</table>\n<h2>Confusions (segment level)</h2><table><tr><th>code</th><th>false positives</th><th>their gold codes</th><th>misses</th><th>predicted instead</th></tr>\n";
+    let list = |v: &[(String, usize)]| {
+        v.iter()
+            .map(|(c, k)| format!("{} {k}", escape(c)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for r in confusions {
+        h += &format!(
+            "<tr><td>{}</td><td class=n>{}</td><td>{}</td><td class=n>{}</td><td>{}</td></tr>\n",
+            escape(&r.code),
+            r.false_positives,
+            list(&r.false_positives_gold),
+            r.misses,
+            list(&r.misses_predicted)
+        );
+    }
+    h += "</table>\n";
+    misses.sort_by(|a, b| {
+        let key = |m: &Miss| if m.missed { m.score } else { 1.0 - m.score };
+        key(a).total_cmp(&key(b))
+    });
+    for (title, missed) in [
+        ("Worst misses (gold code, lowest scores)", true),
+        ("Worst false positives (highest scores)", false),
+    ] {
+        h += &format!("<h2>{title}</h2><table><tr><th>note</th><th>code</th><th>score</th><th>segment</th></tr>\n");
+        for m in misses.iter().filter(|m| m.missed == missed).take(25) {
+            h += &format!(
+                "<tr class={}><td>{}</td><td>{}</td><td class=n>{:.3}</td><td>{}</td></tr>\n",
+                if missed { "miss" } else { "fp" },
+                escape(&m.note),
+                escape(&m.code),
+                m.score,
+                escape(&m.text)
+            );
+        }
+        h += "</table>\n";
+    }
+    h += "</body></html>\n";
+    h
 }
 
 /// One note of a `code` input, or the reason it could not be read (never containing note text).
@@ -755,8 +887,8 @@ fn run() -> Result<ExitCode> {
             );
             return Ok(ExitCode::SUCCESS);
         }
-        Command::Eval { gold, json } => {
-            eval(&mut load_model(&cli.model)?, &gold, json)?;
+        Command::Eval { gold, json, html } => {
+            eval(&mut load_model(&cli.model)?, &gold, json, html.as_deref())?;
             return Ok(ExitCode::SUCCESS);
         }
         Command::Classify { file } => (Some(load_model(&cli.model)?), file),

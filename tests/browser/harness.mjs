@@ -24,16 +24,19 @@ function freePort() {
 }
 
 /**
- * Serves `root` (default www/) with `python3 -m http.server` on a free port and waits until it answers.
- * @param {{root?: string}} [options]  a folder; symbolic links in it are followed
+ * Serves `root` (default www/) with Python's http.server (serve.py) on a free port and waits until it answers.
+ * @param {{root?: string, headers?: Record<string, string>}} [options]  a folder (symbolic links are followed)
+ *   and response headers to add to every response (e.g. a Content-Security-Policy)
  * @returns {Promise<{url: string, close: () => Promise<void>}>}  url ends in `/`
  */
-export async function startServer({ root = WWW } = {}) {
+export async function startServer({ root = WWW, headers = {} } = {}) {
   if (!existsSync(new URL('../../www/pkg/notecoder_bg.wasm', import.meta.url))) {
     throw new Error('www/pkg/ is missing: run `bash scripts/build-www.sh` first');
   }
   const port = await freePort();
-  const proc = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', root], {
+  const headerArgs = Object.entries(headers).flatMap(([k, v]) => ['--header', `${k}: ${v}`]);
+  const serve = fileURLToPath(new URL('./serve.py', import.meta.url));
+  const proc = spawn('python3', [serve, String(port), root, ...headerArgs], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';
