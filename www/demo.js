@@ -1,6 +1,14 @@
 // The demo page: example buttons and the list of accepted codes. The element does the rest.
 import { EXAMPLES } from './examples.js';
 
+// Offline after the first visit: sw.js caches the demo's files once they match asset-manifest.json's hashes.
+// (The component itself registers nothing: an EHR page decides about its own service worker.)
+if ('serviceWorker' in navigator && window.isSecureContext) {
+  navigator.serviceWorker.register('./sw.js').catch((err) => {
+    console.warn(`notecoder demo: offline use unavailable: ${err.message}`);
+  });
+}
+
 const note = document.getElementById('note');
 const coder = document.querySelector('note-coder');
 const acceptedOut = document.getElementById('accepted');

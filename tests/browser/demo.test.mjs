@@ -2,7 +2,7 @@
 // `bash scripts/build-www.sh`). Run with `npm test` in this folder.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser, loadExamples, startServer, waitForReady, waitForSuggestions } from './harness.mjs';
+import { launchBrowser, loadExamples, startServer, waitForOfflineCache, waitForReady, waitForSuggestions } from './harness.mjs';
 
 const EXAMPLES = await loadExamples();
 
@@ -58,6 +58,7 @@ describe('demo page', () => {
     const { context, page, problems } = await openDemo();
     try {
       await waitForReady(page);
+      await waitForOfflineCache(page); // the demo's one-time downloads for offline use are over
       const requests = [];
       context.on('request', (r) => requests.push(r.url()));
 

@@ -75,6 +75,21 @@ export function launchBrowser() {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 }
 
+/**
+ * Resolves when the demo's service worker (www/sw.js) is active and has cached the files of
+ * www/asset-manifest.json: from then on the page makes no request at all, not even the worker's one-time
+ * downloads for offline use.
+ */
+export async function waitForOfflineCache(page, timeout = 60000) {
+  const { readFileSync } = await import('node:fs');
+  const files = Object.keys(JSON.parse(readFileSync(new URL('../../www/asset-manifest.json', import.meta.url), 'utf8')).files);
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.waitForFunction(async (n) => {
+    const keys = (await caches.keys()).filter((k) => k.startsWith('notecoder-'));
+    return keys.length === 1 && (await (await caches.open(keys[0])).keys()).length >= n;
+  }, files.length, { timeout, polling: 200 });
+}
+
 /** Resolves when the demo's <note-coder> has loaded its model. */
 export function waitForReady(page, timeout = 60000) {
   return page.waitForSelector('note-coder[state="ready"]', { state: 'attached', timeout });
