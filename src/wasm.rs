@@ -90,3 +90,11 @@ impl JsNoteCoder {
         Ok(self.inner.logits(input_ids, attention_mask, batch, seq)?)
     }
 }
+
+/// Test hook, not part of the API: panics on purpose. The build aborts on panic, so this traps (a
+/// `WebAssembly.RuntimeError`), which lets the browser tests check that a crash poisons only its worker.
+#[doc(hidden)]
+#[wasm_bindgen(js_name = __panicForTests)]
+pub fn panic_for_tests() {
+    panic!("deliberate panic (test hook)");
+}

@@ -53,7 +53,8 @@
  * @property {Codebook} codebook
  * @property {(text: string) => Promise<SuggestResult>} suggest
  *   Scores `text`. Rejects with the worker's error, rebuilt with its `name` (`ModelLoadError`, `TypeError`,
- *   `Error`), or with an `AbortError` after `dispose()`.
+ *   `ModelCrashError`, `Error`), or with an `AbortError` after `dispose()`. After a `ModelCrashError` the next
+ *   call runs in a fresh worker with a fresh model.
  * @property {() => Promise<{wasmMemoryBytes: number, loadMs: {module: number, files: number, model: number, warmup: number}}>} stats
  *   Diagnostics: the size of the worker's WebAssembly memory in bytes (it grows in 64 KiB pages and never
  *   shrinks, so a steady value over many `suggest()` calls shows no leak), and the ms each loading step took.
@@ -65,7 +66,15 @@ export class ModelLoadError extends Error {
   name = 'ModelLoadError';
 }
 
-const ERROR_TYPES = { ModelLoadError, TypeError, RangeError, Error };
+/**
+ * The model crashed (a WebAssembly trap, which would be a bug in notecoder). The call that hit it rejects with
+ * this error; the note coder starts a fresh worker and model, and later calls go to it.
+ */
+export class ModelCrashError extends Error {
+  name = 'ModelCrashError';
+}
+
+const ERROR_TYPES = { ModelLoadError, ModelCrashError, TypeError, RangeError, Error };
 
 /** Rebuilds an error posted by the worker as an Error of the same name. */
 function rebuildError({ name, message }) {
@@ -102,44 +111,68 @@ function modelFolderUrl(model) {
 export async function createNoteCoder({ model, workerUrl } = {}) {
   if (model === undefined || model === null || model === '') throw new TypeError('createNoteCoder: `model` (a model folder URL) is required');
   const modelUrl = modelFolderUrl(model);
-  const worker = new Worker(workerUrl ?? new URL('./worker.js', import.meta.url), { type: 'module', name: 'notecoder' });
+  const scriptUrl = workerUrl ?? new URL('./worker.js', import.meta.url);
 
   /** @type {Map<number, {resolve: (v: any) => void, reject: (e: Error) => void}>} */
   const waiting = new Map();
   let nextId = 1;
   let disposed = false;
+  /** @type {Worker} */
+  let worker;
+  /** Resolves with the codebook once the current worker has loaded the model. @type {Promise<Codebook>} */
+  let ready;
 
   const failAll = (err) => {
     for (const { reject } of waiting.values()) reject(err);
     waiting.clear();
   };
 
-  worker.addEventListener('message', (event) => {
-    const { id, ok, result, error } = event.data;
-    const entry = waiting.get(id);
-    if (!entry) return;
-    waiting.delete(id);
-    if (ok) entry.resolve(result);
-    else entry.reject(rebuildError(error));
-  });
-  worker.addEventListener('error', (event) => {
-    event.preventDefault();
-    failAll(new ModelLoadError(`the notecoder worker failed: ${event.message || 'its script could not be loaded'}`));
-  });
-  worker.addEventListener('messageerror', () => {
-    failAll(new Error('the notecoder worker sent a message that could not be read'));
-  });
-
-  const request = (message) =>
+  const post = (target, message) =>
     new Promise((resolve, reject) => {
-      if (disposed) {
-        reject(abortError('the note coder was disposed'));
-        return;
-      }
       const id = nextId++;
       waiting.set(id, { resolve, reject });
-      worker.postMessage({ id, ...message });
+      target.postMessage({ id, ...message });
     });
+
+  /** Starts a worker and loads the model in it; a model that crashes (a WebAssembly trap) gets a new one. */
+  const start = () => {
+    const w = new Worker(scriptUrl, { type: 'module', name: 'notecoder' });
+    w.addEventListener('message', (event) => {
+      const { id, ok, result, error } = event.data;
+      const entry = waiting.get(id);
+      if (!entry) return;
+      waiting.delete(id);
+      if (ok) {
+        entry.resolve(result);
+        return;
+      }
+      entry.reject(rebuildError(error));
+      if (error?.name === 'ModelCrashError' && w === worker && !disposed) {
+        // The instance is poisoned: replace the worker. Calls already sent to it fail with this error; calls
+        // made from now on wait for the new one.
+        w.terminate();
+        failAll(rebuildError(error));
+        start();
+        ready.catch(() => {});
+      }
+    });
+    w.addEventListener('error', (event) => {
+      event.preventDefault();
+      failAll(new ModelLoadError(`the notecoder worker failed: ${event.message || 'its script could not be loaded'}`));
+    });
+    w.addEventListener('messageerror', () => {
+      failAll(new Error('the notecoder worker sent a message that could not be read'));
+    });
+    worker = w;
+    ready = post(w, { type: 'init', model: modelUrl });
+  };
+
+  const request = async (message) => {
+    if (disposed) throw abortError('the note coder was disposed');
+    await ready;
+    if (disposed) throw abortError('the note coder was disposed');
+    return post(worker, message);
+  };
 
   const dispose = () => {
     if (disposed) return;
@@ -148,9 +181,10 @@ export async function createNoteCoder({ model, workerUrl } = {}) {
     failAll(abortError('the note coder was disposed'));
   };
 
+  start();
   let codebook;
   try {
-    codebook = await request({ type: 'init', model: modelUrl });
+    codebook = await ready;
   } catch (err) {
     dispose();
     throw err;
@@ -164,6 +198,10 @@ export async function createNoteCoder({ model, workerUrl } = {}) {
     },
     stats() {
       return request({ type: 'stats' });
+    },
+    /** Tests only, not part of the API: makes the worker's module trap (a deliberate panic). */
+    __trapForTests() {
+      return request({ type: '__trap-for-tests' });
     },
     dispose,
   };

@@ -15,7 +15,7 @@
 // Suggest requests that queue up while the model is busy are coalesced: only the newest one runs and each older
 // one is answered `{superseded: true}`. Note text is never logged and never put into an error message.
 
-import init, { NoteCoder } from './pkg/notecoder.js';
+import init, { NoteCoder, __panicForTests } from './pkg/notecoder.js';
 
 /** The files of a model folder, in the order of the `NoteCoder` constructor's arguments. */
 const MODEL_FILES = ['config.json', 'codebook.json', 'tokenizer.json', 'model.onnx'];
@@ -29,11 +29,27 @@ let pending = null;
 let drainScheduled = false;
 /** The WebAssembly instance's memory, once started. @type {WebAssembly.Memory | null} */
 let memory = null;
+/** Set after a WebAssembly trap: the instance must not be used again. */
+let crashed = false;
 /** Milliseconds spent in each step of loading. */
 const loadMs = { module: 0, files: 0, model: 0, warmup: 0 };
 
 class ModelLoadError extends Error {
   name = 'ModelLoadError';
+}
+
+/**
+ * A WebAssembly trap (a Rust panic: the build aborts on panic) leaves the instance unusable. It is reported as a
+ * `ModelCrashError`, after which this worker answers nothing more and the page starts a new one.
+ * @param {unknown} err @returns {{name: string, message: string}}
+ */
+function crashOr(err) {
+  if (err instanceof WebAssembly.RuntimeError) {
+    coder = null;
+    crashed = true;
+    return { name: 'ModelCrashError', message: `the model crashed (${err.message}); notecoder restarts it` };
+  }
+  return serializeError(err);
 }
 
 /** @param {unknown} err @returns {{name: string, message: string}} */
@@ -105,7 +121,7 @@ function drain() {
     const result = coder.suggest(request.text);
     self.postMessage({ id: request.id, ok: true, result: { superseded: false, codes: result.codes } });
   } catch (err) {
-    self.postMessage({ id: request.id, ok: false, error: serializeError(err) });
+    self.postMessage({ id: request.id, ok: false, error: crashOr(err) });
   }
 }
 
@@ -133,6 +149,17 @@ self.addEventListener('message', async (event) => {
     }
   } else if (type === 'stats') {
     self.postMessage({ id, ok: true, result: { wasmMemoryBytes: memory ? memory.buffer.byteLength : 0, loadMs } });
+  } else if (crashed) {
+    self.postMessage({ id, ok: false, error: { name: 'ModelCrashError', message: 'the model crashed; notecoder restarts it' } });
+  } else if (type === '__trap-for-tests') {
+    // Tests only: makes the module trap for real (a deliberate Rust panic), to check that a crash poisons only
+    // this worker. Carries no data and returns nothing.
+    try {
+      __panicForTests();
+      self.postMessage({ id, ok: true, result: null });
+    } catch (err) {
+      self.postMessage({ id, ok: false, error: crashOr(err) });
+    }
   } else if (type === 'suggest') {
     if (typeof event.data.text !== 'string') {
       self.postMessage({ id, ok: false, error: { name: 'TypeError', message: 'suggest() expects a string' } });

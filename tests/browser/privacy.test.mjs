@@ -103,3 +103,32 @@ test('a lone surrogate and pasted HTML keep exact UTF-16 evidence', async () => 
     await context.close();
   }
 });
+
+test('a crash (a real WebAssembly trap) poisons only its worker: the next call gets a fresh model', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  try {
+    await page.goto(server.url);
+    const out = await page.evaluate(async () => {
+      const { createNoteCoder } = await import('./notecoder.js');
+      const coder = await createNoteCoder({ model: 'models/coresponse-v1/' });
+      const before = await coder.suggest('Pt denied SI/HI.');
+      let crash = null;
+      try {
+        await coder.__trapForTests();
+      } catch (e) {
+        crash = { name: e.name, message: e.message };
+      }
+      const after = await coder.suggest('Pt denied SI/HI.');
+      const again = await coder.suggest('Mother reports poor sleep.');
+      coder.dispose();
+      const risk = (r) => r.codes.find((c) => c.id === 'assessed.risk').score;
+      return { crash, same: risk(before) === risk(after), codes: again.codes.length };
+    });
+    assert.equal(out.crash?.name, 'ModelCrashError');
+    assert.match(out.crash.message, /crashed/);
+    assert.deepEqual({ same: out.same, codes: out.codes }, { same: true, codes: 10 });
+  } finally {
+    await context.close();
+  }
+});
