@@ -6,10 +6,21 @@
 //! (name-based, SHA-1) of `"<codebook name>/<domain or code id>"` in a fixed namespace, so the same codebook
 //! gets the same GUIDs on every run and machine, and a renamed code gets a new one.
 //!
+//! Project export ([`to_qdpx`]): a REFI-QDA project (`.qdpx`, a zip holding `project.qde`, XML in the namespace
+//! `urn:QDA-XML:project:1.0`, and each note as `sources/<guid>.txt` in UTF-8) with the codebook, one
+//! `TextSource` per note and one `PlainTextSelection` per coded segment, carrying one `Coding` per code.
+//! `startPosition` and `endPosition` count Unicode code points from the start of the note (not bytes, not
+//! UTF-16 units); `startPosition` is the first character of the segment and `endPosition` the position just
+//! after its last one, so Python's `text[startPosition:endPosition]` is the segment (end exclusive, as QualCoder
+//! and qdpxlib read it). Every GUID is a UUID v5 of names (note id, offsets, code), so the same input gives the
+//! same file.
+//!
 //! Import: every top-level code becomes a domain; every codable code below it (at any depth) becomes a code of
 //! that domain; a codable top-level code with no children becomes a domain with one code of the same name.
 //! Ids are made from names (lowercase ASCII letters and digits, other runs of characters as `_`), thresholds
 //! start at 0.5 (a model trained for the codebook chooses its own), missing colours are grey.
+
+use std::io::Write as _;
 
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::{Reader, Writer};
@@ -20,6 +31,8 @@ use crate::error::{Error, Result};
 
 /// The XML namespace of REFI-QDA codebooks.
 pub const CODEBOOK_NS: &str = "urn:QDA-XML:codebook:1.0";
+/// The XML namespace of REFI-QDA projects.
+pub const PROJECT_NS: &str = "urn:QDA-XML:project:1.0";
 
 /// The namespace of notecoder's name-based GUIDs (a random UUID fixed once; changing it changes every GUID).
 const GUID_NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2b9e_54d3_4a7f_9a0e_3c5b_8d21_e7f4);
@@ -58,6 +71,16 @@ pub fn to_qdc(book: &Codebook, origin: &str) -> Result<String> {
     root.push_attribute(("xmlns", CODEBOOK_NS));
     root.push_attribute(("origin", origin));
     w.write_event(Event::Start(root)).map_err(xml_err)?;
+    write_codes(&mut w, book)?;
+    w.write_event(Event::End(BytesEnd::new("CodeBook")))
+        .map_err(xml_err)?;
+    let mut out = String::from_utf8(w.into_inner()).map_err(xml_err)?;
+    out.push('\n');
+    Ok(out)
+}
+
+/// Writes `<Codes>`: each domain a non-codable parent, each code a codable child (shared by both formats).
+fn write_codes(w: &mut Writer<Vec<u8>>, book: &Codebook) -> Result<()> {
     w.write_event(Event::Start(BytesStart::new("Codes")))
         .map_err(xml_err)?;
     for d in &book.domains {
@@ -68,7 +91,7 @@ pub fn to_qdc(book: &Codebook, origin: &str) -> Result<String> {
         el.push_attribute(("isCodable", "false"));
         w.write_event(Event::Start(el)).map_err(xml_err)?;
         if !d.description.trim().is_empty() {
-            write_description(&mut w, d.description.trim())?;
+            write_description(&mut *w, d.description.trim())?;
         }
         for c in book.codes.iter().filter(|c| c.domain == d.id) {
             let mut el = BytesStart::new("Code");
@@ -82,7 +105,7 @@ pub fn to_qdc(book: &Codebook, origin: &str) -> Result<String> {
                 w.write_event(Event::Empty(el)).map_err(xml_err)?;
             } else {
                 w.write_event(Event::Start(el)).map_err(xml_err)?;
-                write_description(&mut w, &desc)?;
+                write_description(&mut *w, &desc)?;
                 w.write_event(Event::End(BytesEnd::new("Code")))
                     .map_err(xml_err)?;
             }
@@ -92,11 +115,7 @@ pub fn to_qdc(book: &Codebook, origin: &str) -> Result<String> {
     }
     w.write_event(Event::End(BytesEnd::new("Codes")))
         .map_err(xml_err)?;
-    w.write_event(Event::End(BytesEnd::new("CodeBook")))
-        .map_err(xml_err)?;
-    let mut out = String::from_utf8(w.into_inner()).map_err(xml_err)?;
-    out.push('\n');
-    Ok(out)
+    Ok(())
 }
 
 fn write_description(w: &mut Writer<Vec<u8>>, text: &str) -> Result<()> {
@@ -107,6 +126,122 @@ fn write_description(w: &mut Writer<Vec<u8>>, text: &str) -> Result<()> {
     w.write_event(Event::End(BytesEnd::new("Description")))
         .map_err(xml_err)?;
     Ok(())
+}
+
+/// One note of a project: its id (the source's name), its text, and its coded segments.
+#[derive(Debug, Clone)]
+pub struct ProjectNote {
+    /// The note's id, used as the `TextSource` name.
+    pub id: String,
+    /// The note's text, stored as `sources/<guid>.txt`.
+    pub text: String,
+    /// Coded segments: `(start, end, code indices into the codebook)`, offsets in Unicode code points of
+    /// `text`, end exclusive.
+    pub segments: Vec<(usize, usize, Vec<usize>)>,
+}
+
+/// Writes a REFI-QDA project (`.qdpx` zip bytes) holding `book` and `notes`; `origin` names the producing
+/// software. Errors with [`Error::Codebook`] if a segment lies outside its note or names a code that is not in
+/// the codebook, or if the XML or zip cannot be written.
+pub fn to_qdpx(book: &Codebook, notes: &[ProjectNote], origin: &str) -> Result<Vec<u8>> {
+    let user = guid(&book.name, "user/notecoder");
+    let mut w = Writer::new_with_indent(Vec::new(), b' ', 1);
+    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))
+        .map_err(xml_err)?;
+    let mut root = BytesStart::new("Project");
+    root.push_attribute(("xmlns", PROJECT_NS));
+    root.push_attribute(("name", book.name.as_str()));
+    root.push_attribute(("origin", origin));
+    w.write_event(Event::Start(root)).map_err(xml_err)?;
+    w.write_event(Event::Start(BytesStart::new("Users")))
+        .map_err(xml_err)?;
+    let mut u = BytesStart::new("User");
+    u.push_attribute(("guid", user.as_str()));
+    u.push_attribute(("name", "notecoder"));
+    w.write_event(Event::Empty(u)).map_err(xml_err)?;
+    w.write_event(Event::End(BytesEnd::new("Users")))
+        .map_err(xml_err)?;
+    w.write_event(Event::Start(BytesStart::new("CodeBook")))
+        .map_err(xml_err)?;
+    write_codes(&mut w, book)?;
+    w.write_event(Event::End(BytesEnd::new("CodeBook")))
+        .map_err(xml_err)?;
+    w.write_event(Event::Start(BytesStart::new("Sources")))
+        .map_err(xml_err)?;
+    let mut files = Vec::new();
+    for note in notes {
+        let source = guid(&book.name, &format!("source/{}", note.id));
+        let chars = note.text.chars().count();
+        let mut el = BytesStart::new("TextSource");
+        el.push_attribute(("guid", source.as_str()));
+        el.push_attribute(("name", note.id.as_str()));
+        let path = format!("internal://{source}.txt");
+        el.push_attribute(("plainTextPath", path.as_str()));
+        el.push_attribute(("creatingUser", user.as_str()));
+        w.write_event(Event::Start(el)).map_err(xml_err)?;
+        for (start, end, codes) in &note.segments {
+            if start >= end || *end > chars {
+                return Err(Error::Codebook(format!(
+                    "note {}: segment {start}..{end} is outside its {chars} characters",
+                    note.id
+                )));
+            }
+            let sel = guid(&book.name, &format!("selection/{}/{start}/{end}", note.id));
+            let mut el = BytesStart::new("PlainTextSelection");
+            el.push_attribute(("guid", sel.as_str()));
+            let name = format!("{start},{end}");
+            el.push_attribute(("name", name.as_str()));
+            el.push_attribute(("startPosition", start.to_string().as_str()));
+            el.push_attribute(("endPosition", end.to_string().as_str()));
+            el.push_attribute(("creatingUser", user.as_str()));
+            w.write_event(Event::Start(el)).map_err(xml_err)?;
+            for &k in codes {
+                let code = book.codes.get(k).ok_or_else(|| {
+                    Error::Codebook(format!(
+                        "note {}: code index {k} is not in the codebook",
+                        note.id
+                    ))
+                })?;
+                let coding = guid(&book.name, &format!("coding/{sel}/{}", code.id));
+                let mut c = BytesStart::new("Coding");
+                c.push_attribute(("guid", coding.as_str()));
+                c.push_attribute(("creatingUser", user.as_str()));
+                w.write_event(Event::Start(c)).map_err(xml_err)?;
+                let mut r = BytesStart::new("CodeRef");
+                let target = guid(&book.name, &code.id);
+                r.push_attribute(("targetGUID", target.as_str()));
+                w.write_event(Event::Empty(r)).map_err(xml_err)?;
+                w.write_event(Event::End(BytesEnd::new("Coding")))
+                    .map_err(xml_err)?;
+            }
+            w.write_event(Event::End(BytesEnd::new("PlainTextSelection")))
+                .map_err(xml_err)?;
+        }
+        w.write_event(Event::End(BytesEnd::new("TextSource")))
+            .map_err(xml_err)?;
+        files.push((format!("sources/{source}.txt"), note.text.as_bytes()));
+    }
+    w.write_event(Event::End(BytesEnd::new("Sources")))
+        .map_err(xml_err)?;
+    w.write_event(Event::End(BytesEnd::new("Project")))
+        .map_err(xml_err)?;
+    let qde = w.into_inner();
+
+    let zip_err =
+        |e: &dyn std::fmt::Display| Error::Codebook(format!("writing the .qdpx zip failed: {e}"));
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    // A fixed timestamp (1980-01-01) keeps the file identical from run to run.
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(zip::DateTime::default());
+    zip.start_file("project.qde", options)
+        .map_err(|e| zip_err(&e))?;
+    zip.write_all(&qde).map_err(|e| zip_err(&e))?;
+    for (name, bytes) in files {
+        zip.start_file(name, options).map_err(|e| zip_err(&e))?;
+        zip.write_all(bytes).map_err(|e| zip_err(&e))?;
+    }
+    Ok(zip.finish().map_err(|e| zip_err(&e))?.into_inner())
 }
 
 /// A `<Code>` element as read, with its children.

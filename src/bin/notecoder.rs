@@ -64,9 +64,13 @@ enum Command {
         /// Write the coded segments as CSV here.
         #[arg(long)]
         csv: Option<PathBuf>,
-        /// Write the coded segments as JSONL here (without --csv or --jsonl: JSONL on standard output).
+        /// Write the coded segments as JSONL here (without --csv, --jsonl or --qdpx: JSONL on standard output).
         #[arg(long)]
         jsonl: Option<PathBuf>,
+        /// Write a REFI-QDA project here (.qdpx: the codebook, each note as a text source, each coded segment as
+        /// a coded selection; positions in Unicode code points, end exclusive).
+        #[arg(long)]
+        qdpx: Option<PathBuf>,
         /// Column of a CSV input that holds the note id.
         #[arg(long, default_value = "id")]
         id_column: String,
@@ -693,11 +697,13 @@ struct CodedSegment<'a> {
     score: f32,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn code_corpus(
     coder: &mut NoteCoder,
     input: &Path,
     csv_out: Option<&Path>,
     jsonl_out: Option<&Path>,
+    qdpx_out: Option<&Path>,
     id_column: &str,
     text_column: &str,
 ) -> Result<ExitCode> {
@@ -713,11 +719,12 @@ fn code_corpus(
     if let Some(w) = csv_w.as_mut() {
         w.write_record(["note_id", "start", "end", "text", "code", "score"])?;
     }
-    let mut jsonl_w: Option<Box<dyn Write>> = match (jsonl_out, csv_out) {
+    let mut jsonl_w: Option<Box<dyn Write>> = match (jsonl_out, csv_out.or(qdpx_out)) {
         (Some(p), _) => Some(Box::new(create(p)?)),
         (None, None) => Some(Box::new(BufWriter::new(std::io::stdout().lock()))),
         (None, Some(_)) => None,
     };
+    let mut project: Vec<notecoder::qda::ProjectNote> = Vec::new();
     let domains: Vec<String> = coder
         .codebook()
         .domains
@@ -769,7 +776,14 @@ fn code_corpus(
             .flat_map(|s| [s.span.start, s.span.end])
             .collect();
         let scalars = notecoder::offsets::map_offsets(text, &bytes, OffsetUnit::Scalar);
+        let mut note_segments = Vec::new();
         for (i, seg) in segments.iter().enumerate() {
+            let coded: Vec<usize> = (0..seg.scores.len())
+                .filter(|&k| seg.scores[k] >= thresholds[k])
+                .collect();
+            if !coded.is_empty() {
+                note_segments.push((scalars[2 * i], scalars[2 * i + 1], coded));
+            }
             for (k, &score) in seg.scores.iter().enumerate() {
                 if score < thresholds[k] {
                     continue;
@@ -800,8 +814,23 @@ fn code_corpus(
                 }
             }
         }
+        if qdpx_out.is_some() {
+            project.push(notecoder::qda::ProjectNote {
+                id: note.id.clone(),
+                text: text.clone(),
+                segments: note_segments,
+            });
+        }
     }
     bar.finish_and_clear();
+    if let Some(p) = qdpx_out {
+        let bytes = notecoder::qda::to_qdpx(
+            coder.codebook(),
+            &project,
+            &format!("notecoder {}", env!("CARGO_PKG_VERSION")),
+        )?;
+        std::fs::write(p, bytes).with_context(|| format!("cannot write {}", p.display()))?;
+    }
     if let Some(mut w) = csv_w {
         w.flush()?;
     }
@@ -842,6 +871,7 @@ fn run() -> Result<ExitCode> {
             input,
             csv,
             jsonl,
+            qdpx,
             id_column,
             text_column,
         } => {
@@ -851,6 +881,7 @@ fn run() -> Result<ExitCode> {
                 &input,
                 csv.as_deref(),
                 jsonl.as_deref(),
+                qdpx.as_deref(),
                 &id_column,
                 &text_column,
             );

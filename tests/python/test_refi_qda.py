@@ -1,5 +1,6 @@
 """REFI-QDA exchange checked by independent readers: the exported codebook validates against the standard's
-Codebook.xsd (with the `xmlschema` package).
+Codebook.xsd (with the `xmlschema` package); the exported project is read back with the standard library and
+with `qdpxlib`, every coding on its text.
 
     python -m unittest discover tests/python      (scripts/test.sh runs it with the pinned .venv-training)
 
@@ -8,10 +9,13 @@ NOTECODER_BIN names the binary to test (default: target/debug/notecoder, which `
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import tempfile
 import unittest
+import xml.etree.ElementTree as ET
+import zipfile
 from pathlib import Path
 
 import xmlschema
@@ -51,3 +55,61 @@ class CodebookExport(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ProjectExport(unittest.TestCase):
+    """`notecoder code --qdpx`: a REFI-QDA project that independent readers load with every coding on its text."""
+
+    NOTES = {
+        # ASCII only: byte offsets and code points agree, so qdpxlib (which reads positions as bytes) must agree.
+        "ascii-note": "Spoke w/ ofcs on scene. Pt denied SI/HI.\nMother reports pt has not slept in 3 days.",
+        # Emoji (astral, ZWJ) and accents before the evidence: positions must count code points.
+        "emoji-note": "\U0001F469\u200D\U0001F467 Caf\u00e9 r\u00e9sum\u00e9 visit.\nPt denied SI/HI. Called EMS for transport.",
+    }
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        d = Path(cls.tmp.name)
+        (d / "notes").mkdir()
+        for name, text in cls.NOTES.items():
+            (d / "notes" / f"{name}.txt").write_text(text, encoding="utf-8")
+        cls.qdpx = d / "coded.qdpx"
+        notecoder("code", str(d / "notes"), "--qdpx", str(cls.qdpx), "--jsonl", str(d / "coded.jsonl"))
+        cls.rows = [json.loads(l) for l in (d / "coded.jsonl").read_text(encoding="utf-8").splitlines()]
+        cls.labels = {c["id"]: c["label"] for c in json.loads((ROOT / "models" / "coresponse-v1" / "codebook.json").read_text())["codes"]}
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_every_coding_lands_on_its_text_counting_code_points(self):
+        # Read with the standard library alone: positions are code points, end exclusive.
+        ns = {"q": "urn:QDA-XML:project:1.0"}
+        with zipfile.ZipFile(self.qdpx) as z:
+            root = ET.fromstring(z.read("project.qde"))
+            names = {c.get("guid"): c.get("name") for c in root.iter("{urn:QDA-XML:project:1.0}Code")}
+            got = set()
+            for src in root.iterfind(".//q:TextSource", ns):
+                text = z.read(src.get("plainTextPath").replace("internal://", "sources/")).decode("utf-8")
+                self.assertEqual(text, self.NOTES[src.get("name")])
+                for sel in src.iterfind("q:PlainTextSelection", ns):
+                    s, e = int(sel.get("startPosition")), int(sel.get("endPosition"))
+                    for ref in sel.iterfind(".//q:CodeRef", ns):
+                        got.add((src.get("name"), text[s:e], names[ref.get("targetGUID")]))
+        want = {(r["note_id"], r["text"], self.labels[r["code"]]) for r in self.rows}
+        self.assertEqual(got, want)
+        self.assertIn(("emoji-note", "Pt denied SI/HI.", self.labels["assessed.risk"]), got)
+
+    def test_qdpxlib_reads_the_project(self):
+        from qdpxlib import QDPXFile
+
+        project = QDPXFile(str(self.qdpx), filter_std=None)
+        self.assertEqual(set(project.codes.values()) >= set(self.labels.values()), True)
+        by_source = {}
+        for source, text, _, (s, e), labels in project.codings:
+            if labels:
+                by_source.setdefault(source, set()).update((text, l) for l in labels)
+        ascii_rows = {(r["text"], self.labels[r["code"]]) for r in self.rows if r["note_id"] == "ascii-note"}
+        # qdpxlib splits codings into sentences of at least 10 characters, all of ours are such sentences.
+        self.assertTrue(any(v == ascii_rows for v in by_source.values()), f"{by_source} vs {ascii_rows}")
