@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark, printed as Markdown (BENCHMARKS.md holds a full run). Installs what it needs.
 #   bash scripts/bench.sh           full run: 20 page loads per cache state, a 2,000-char note typed key by key,
-#                                   10,000 updates, 10,000 notes natively (about 10 minutes on 2 cores)
+#                                   10,000 updates, 10,000 notes natively (about 2 minutes once built)
 #   bash scripts/bench.sh --quick   the CI smoke run: every measurement, few repetitions, the debug CLI
 #                                   (about 1 minute once built)
 # Prints numbers only; nothing here asserts a budget (timings on shared machines are noisy).
