@@ -221,12 +221,12 @@ fn parse_line(bytes: &[u8], lineno: usize) -> std::result::Result<InNote, (Value
 
 /// Runs `job` on every line, writing exactly one output line per input line (a result or an error record);
 /// returns the number of error records.
-fn for_each_note(
-    mut job: Job<'_>,
-    mut input: Box<dyn BufRead>,
-    out: &mut impl Write,
-) -> Result<usize> {
-    let mut errors = 0;
+/// Reads `input` line by line (`\n` or `\r\n`; a UTF-8 byte-order mark on line 1 is dropped) and calls `f` with
+/// each line's number (from 1) and the note on it, or why it is not one (never quoting the line's text).
+fn for_each_line(
+    input: &mut dyn BufRead,
+    mut f: impl FnMut(usize, std::result::Result<InNote, (Value, String)>) -> Result<()>,
+) -> Result<()> {
     let mut buf = Vec::new();
     let mut lineno = 0;
     loop {
@@ -236,12 +236,23 @@ fn for_each_note(
             .with_context(|| format!("reading line {}", lineno + 1))?
             == 0
         {
-            break;
+            return Ok(());
         }
         lineno += 1;
         let bytes = buf.strip_suffix(b"\n").unwrap_or(&buf);
         let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
-        let record = match parse_line(bytes, lineno) {
+        f(lineno, parse_line(bytes, lineno))?;
+    }
+}
+
+fn for_each_note(
+    mut job: Job<'_>,
+    mut input: Box<dyn BufRead>,
+    out: &mut impl Write,
+) -> Result<usize> {
+    let mut errors = 0;
+    for_each_line(&mut *input, |lineno, parsed| {
+        let record = match parsed {
             Ok(r) => r,
             Err((id, error)) => {
                 eprintln!("notecoder: line {lineno}: {error}");
@@ -255,7 +266,7 @@ fn for_each_note(
                 )?;
                 writeln!(out)?;
                 errors += 1;
-                continue;
+                return Ok(());
             }
         };
         match &mut job {
@@ -315,7 +326,8 @@ fn for_each_note(
             },
         }
         writeln!(out)?;
-    }
+        Ok(())
+    })?;
     out.flush()?;
     Ok(errors)
 }
@@ -646,31 +658,18 @@ fn read_sources(input: &Path, id_column: &str, text_column: &str) -> Result<Vec<
     }
     let mut input_lines = open_input(Some(input))?;
     let mut out = Vec::new();
-    let mut buf = Vec::new();
-    let mut lineno = 0;
-    loop {
-        buf.clear();
-        if input_lines
-            .read_until(b'\n', &mut buf)
-            .with_context(|| format!("reading line {}", lineno + 1))?
-            == 0
-        {
-            break;
-        }
-        lineno += 1;
-        let bytes = buf.strip_suffix(b"\n").unwrap_or(&buf);
-        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+    for_each_line(&mut *input_lines, |lineno, parsed| {
         let origin = format!("line {lineno}");
-        match parse_line(bytes, lineno) {
-            Ok(n) => out.push(SourceNote {
+        out.push(match parsed {
+            Ok(n) => SourceNote {
                 origin,
                 id: match n.id {
                     Value::String(s) => s,
                     other => other.to_string(),
                 },
                 text: Ok(n.text),
-            }),
-            Err((id, error)) => out.push(SourceNote {
+            },
+            Err((id, error)) => SourceNote {
                 origin,
                 id: match id {
                     Value::String(s) => s,
@@ -678,9 +677,10 @@ fn read_sources(input: &Path, id_column: &str, text_column: &str) -> Result<Vec<
                     other => other.to_string(),
                 },
                 text: Err(error),
-            }),
-        }
-    }
+            },
+        });
+        Ok(())
+    })?;
     Ok(out)
 }
 
