@@ -13,7 +13,9 @@ profile=release
 if [ "${1:-}" = "--quick" ]; then quick=(--quick); notes=300; profile=debug; fi
 bash scripts/setup.sh wasm browser python >&2
 bash scripts/build-www.sh >&2
-if [ "$profile" = release ]; then cargo build --release --quiet; else cargo build --quiet; fi
+# --all-targets in the quick run: the same feature set as `cargo test --all-targets` (dev-dependencies switch on
+# once_cell/std and rustix/default), so after the tests nothing is rebuilt (CI time and disk).
+if [ "$profile" = release ]; then cargo build --release --quiet; else cargo build --all-targets --quiet; fi
 echo "# notecoder benchmark"
 echo
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -sm), $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p')), $(free -g | awk '/^Mem/ {print $2}') GiB;"

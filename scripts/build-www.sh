@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh wasm
-cargo build --lib --target wasm32-unknown-unknown --profile wasm
+cargo rustc --lib --target wasm32-unknown-unknown --profile wasm --crate-type cdylib
 wasm-bindgen --target web --no-typescript --remove-name-section --out-dir www/pkg \
   target/wasm32-unknown-unknown/wasm/notecoder.wasm
 rm -rf www/models && mkdir -p www/models
