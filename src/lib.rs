@@ -41,4 +41,6 @@ pub use config::ModelConfig;
 pub use error::{Error, Result};
 pub use offsets::OffsetUnit;
 pub use segment::{segment, Span};
-pub use suggest::{CodeSuggestion, Evidence, ModelFiles, NoteCoder, ScoredSegment, Suggestions};
+pub use suggest::{
+    CodeSuggestion, Coverage, Evidence, ModelFiles, NoteCoder, ScoredSegment, Suggestions,
+};

@@ -19,6 +19,7 @@ type Plan = Arc<TypedRunnableModel>;
 pub struct Model {
     plan: Plan,
     outputs: usize,
+    table_rows: Option<usize>,
 }
 
 impl From<TractError> for Error {
@@ -28,6 +29,37 @@ impl From<TractError> for Error {
     }
 }
 
+/// Runs a tract call, turning a panic inside tract into [`Error::Model`] (native builds unwind; the browser
+/// build aborts, and the worker reports the trap as a `ModelCrashError`). The `model_files` fuzz target found
+/// malformed ONNX files that make tract's analysis panic (e.g. a Reduce axis outside its input's rank) instead
+/// of returning an error. Nothing is left half-built: loading builds a new plan, and a run uses fresh state.
+/// tract's messages name ops, shapes and axes, never inputs, so no note text reaches the error.
+fn contained<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let msg = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        Err(Error::Model(format!("tract failed to {what} it: {msg}")))
+    })
+}
+
+/// The smallest gathered extent over the model's Gather nodes whose data is a constant.
+fn table_rows(model: &TypedModel) -> Result<Option<usize>> {
+    let mut rows: Option<usize> = None;
+    for node in model.nodes() {
+        if let Some(g) = node.op_as::<tract_onnx::tract_core::ops::array::Gather>() {
+            let data = model.outlet_fact(node.inputs[0])?;
+            if let Some(k) = &data.konst {
+                let n = k.shape().get(g.axis).copied().unwrap_or(0);
+                rows = Some(rows.map_or(n, |r| r.min(n)));
+            }
+        }
+    }
+    Ok(rows)
+}
+
 impl Model {
     /// Loads an ONNX model from its bytes.
     ///
@@ -35,6 +67,10 @@ impl Model {
     /// are not a readable ONNX protobuf, do not have exactly the inputs `input_ids` and `attention_mask`, or
     /// do not produce a `[batch, codes]` output.
     pub fn from_onnx(bytes: &[u8]) -> Result<Self> {
+        contained("load", || Self::load(bytes))
+    }
+
+    fn load(bytes: &[u8]) -> Result<Self> {
         if bytes.is_empty() {
             return Err(Error::Model("the model file is empty (0 bytes)".into()));
         }
@@ -78,7 +114,9 @@ impl Model {
         for i in 0..2 {
             model = model.with_input_fact(i, i64::fact([batch.to_dim(), seq.to_dim()]).into())?;
         }
-        let typed = model.into_optimized()?;
+        let typed = model.into_typed()?.into_decluttered()?;
+        let table_rows = table_rows(&typed)?;
+        let typed = typed.into_optimized()?;
         let out = typed.output_fact(0)?.clone();
         let shape = out.shape.to_tvec();
         if out.datum_type != f32::datum_type() || shape.len() != 2 {
@@ -96,12 +134,24 @@ impl Model {
                 ))
             })?;
         let plan = typed.into_runnable()?;
-        Ok(Model { plan, outputs })
+        Ok(Model {
+            plan,
+            outputs,
+            table_rows,
+        })
     }
 
     /// Number of logits per segment (the last dimension of the output).
     pub fn outputs(&self) -> usize {
         self.outputs
+    }
+
+    /// Entries of the smallest constant table the model gathers from (along the gathered axis), or `None`
+    /// when it gathers from no constant. Token ids index such a table, so `config.json`'s `vocab_size` must
+    /// not exceed it: tract does not bounds-check a Gather, and an id past the table reads a neighbouring
+    /// row or panics (found by the `model_files` fuzz target).
+    pub fn table_rows(&self) -> Option<usize> {
+        self.table_rows
     }
 
     /// Runs the model on a batch of token windows, padding them to the longest; returns `[batch][codes]` logits.
@@ -125,6 +175,16 @@ impl Model {
     /// (`batch * seq` values each); returns the logits `[batch, codes] f32` flattened. The caller has checked
     /// the lengths, the ids and that every row has a 1 in its mask.
     pub(crate) fn run(
+        &self,
+        ids: Vec<i64>,
+        mask: Vec<i64>,
+        batch: usize,
+        seq: usize,
+    ) -> Result<Vec<f32>> {
+        contained("run", || self.run_unguarded(ids, mask, batch, seq))
+    }
+
+    fn run_unguarded(
         &self,
         ids: Vec<i64>,
         mask: Vec<i64>,

@@ -19,6 +19,11 @@
 //! that domain; a codable top-level code with no children becomes a domain with one code of the same name.
 //! Ids are made from names (lowercase ASCII letters and digits, other runs of characters as `_`), thresholds
 //! start at 0.5 (a model trained for the codebook chooses its own), missing colours are grey.
+//!
+//! Project import ([`from_qdpx`], [`label_units`]): a project coded in another tool becomes training data. Its
+//! codebook is converted as above; each `TextSource` gives its text and its `PlainTextSelection`s with their
+//! codings (positions in code points, end exclusive); [`label_units`] then labels notecoder's own coding units
+//! from the selections, so that training sees the same units as suggestion.
 
 use std::io::Write as _;
 
@@ -247,6 +252,7 @@ pub fn to_qdpx(book: &Codebook, notes: &[ProjectNote], origin: &str) -> Result<V
 /// A `<Code>` element as read, with its children.
 #[derive(Debug, Default)]
 struct QdcCode {
+    guid: String,
     name: String,
     codable: bool,
     color: Option<String>,
@@ -258,6 +264,111 @@ fn parse_err(pos: u64, msg: impl std::fmt::Display) -> Error {
     Error::Codebook(format!("not a REFI-QDA codebook (byte {pos}): {msg}"))
 }
 
+/// Reads the `<Code>` tree of a `<CodeBook>` element (in a `.qdc` file or inside a project's `project.qde`)
+/// from a stream of XML events.
+#[derive(Default)]
+struct CodeTree {
+    stack: Vec<QdcCode>,
+    top: Vec<QdcCode>,
+    in_description: bool,
+}
+
+impl CodeTree {
+    /// Takes one event inside `<CodeBook>`; `pos` is its byte offset, for messages.
+    fn event(&mut self, event: &Event<'_>, pos: u64) -> Result<()> {
+        match event {
+            Event::Start(e) | Event::Empty(e) => {
+                let empty = matches!(event, Event::Empty(_));
+                match e.local_name().as_ref() {
+                    b"Code" => {
+                        let c = read_code(e, pos)?;
+                        if empty {
+                            attach(&mut self.stack, &mut self.top, c);
+                        } else {
+                            self.stack.push(c);
+                        }
+                    }
+                    b"Description" if !empty => self.in_description = true,
+                    _ => {}
+                }
+            }
+            Event::Text(t) if self.in_description => {
+                if let Some(c) = self.stack.last_mut() {
+                    let text = t.xml_content().map_err(|err| parse_err(pos, err))?;
+                    c.description.push_str(&text);
+                }
+            }
+            // quick-xml reports `&amp;`, `&#233;` ... in text as events of their own.
+            Event::GeneralRef(r) if self.in_description => {
+                if let Some(c) = self.stack.last_mut() {
+                    c.description.push_str(&resolve_ref(r, pos)?);
+                }
+            }
+            Event::CData(t) if self.in_description => {
+                if let Some(c) = self.stack.last_mut() {
+                    c.description.push_str(&String::from_utf8_lossy(t));
+                }
+            }
+            Event::End(e) => match e.local_name().as_ref() {
+                b"Code" => {
+                    let c = self
+                        .stack
+                        .pop()
+                        .ok_or_else(|| parse_err(pos, "</Code> without <Code>"))?;
+                    attach(&mut self.stack, &mut self.top, c);
+                }
+                b"Description" => self.in_description = false,
+                _ => {}
+            },
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// The text of an entity or character reference (`&amp;` -> `&`, `&#233;` -> `é`).
+fn resolve_ref(r: &quick_xml::events::BytesRef<'_>, pos: u64) -> Result<String> {
+    if let Some(ch) = r.resolve_char_ref().map_err(|err| parse_err(pos, err))? {
+        return Ok(ch.to_string());
+    }
+    let name = r.decode().map_err(|err| parse_err(pos, err))?;
+    quick_xml::escape::resolve_xml_entity(&name)
+        .map(str::to_string)
+        .ok_or_else(|| parse_err(pos, format!("unknown entity &{name};")))
+}
+
+fn read_code(e: &BytesStart<'_>, pos: u64) -> Result<QdcCode> {
+    let mut c = QdcCode::default();
+    let mut has_codable = false;
+    for a in e.attributes() {
+        let a = a.map_err(|err| parse_err(pos, err))?;
+        let v = a
+            .unescape_value()
+            .map_err(|err| parse_err(pos, err))?
+            .into_owned();
+        match a.key.local_name().as_ref() {
+            b"guid" => c.guid = v,
+            b"name" => c.name = v,
+            b"isCodable" => {
+                has_codable = true;
+                c.codable = matches!(v.trim(), "true" | "1");
+            }
+            b"color" => c.color = Some(v),
+            _ => {}
+        }
+    }
+    if c.name.trim().is_empty() {
+        return Err(parse_err(pos, "a <Code> has no name"));
+    }
+    if !has_codable {
+        return Err(parse_err(
+            pos,
+            format!("<Code name=\"{}\"> has no isCodable", c.name),
+        ));
+    }
+    Ok(c)
+}
+
 /// Reads a REFI-QDA Codebook document (`.qdc`) into a notecoder codebook named `name`.
 ///
 /// Errors with [`Error::Codebook`] when the XML is malformed, the root is not `CodeBook`, a `Code` lacks
@@ -267,106 +378,327 @@ pub fn from_qdc(xml: &str, name: &str) -> Result<Codebook> {
     // Whitespace is trimmed per text event; entity references split a description into several events, so
     // trimming happens once at the end instead.
     reader.config_mut().trim_text(false);
-    let mut stack: Vec<QdcCode> = Vec::new();
-    let mut top: Vec<QdcCode> = Vec::new();
-    let mut in_description = false;
+    let mut tree = CodeTree::default();
     let mut saw_root = false;
     loop {
         let pos = reader.buffer_position();
         let event = reader.read_event().map_err(|e| parse_err(pos, e))?;
-        match event {
-            Event::Start(ref e) | Event::Empty(ref e) => {
-                let local = e.local_name();
-                let tag = std::str::from_utf8(local.as_ref()).unwrap_or("");
+        if let Event::Start(e) | Event::Empty(e) = &event {
+            let local = e.local_name();
+            let tag = std::str::from_utf8(local.as_ref()).unwrap_or("");
+            if tag == "CodeBook" {
+                saw_root = true;
+            } else if !saw_root {
+                return Err(parse_err(
+                    pos,
+                    format!("the root element is <{tag}>, expected <CodeBook>"),
+                ));
+            }
+        }
+        if let Event::Eof = event {
+            break;
+        }
+        tree.event(&event, pos)?;
+    }
+    if !saw_root {
+        return Err(parse_err(0, "no <CodeBook> element"));
+    }
+    Ok(build(tree.top, name)?.0)
+}
+
+/// A coded selection of a project's text source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    /// First code point of the selection in the source text.
+    pub start: usize,
+    /// One past its last code point (end exclusive, as [`to_qdpx`] writes and QualCoder and qdpxlib read).
+    pub end: usize,
+    /// Indices into the imported codebook's codes, in document order, without repeats.
+    pub codes: Vec<usize>,
+}
+
+/// A text source of a REFI-QDA project with its coded selections.
+#[derive(Debug, Clone)]
+pub struct ImportedSource {
+    /// The source's `name` (its note id).
+    pub name: String,
+    /// The source's plain text.
+    pub text: String,
+    /// Selections with at least one coding by a codable code, in document order.
+    pub selections: Vec<Selection>,
+}
+
+/// What [`from_qdpx`] read from a project.
+#[derive(Debug, Clone)]
+pub struct ImportedProject {
+    /// The project's codebook, converted as [`from_qdc`] converts a `.qdc`.
+    pub codebook: Codebook,
+    /// Text sources, in document order.
+    pub sources: Vec<ImportedSource>,
+    /// Codings whose code is not codable or not in the codebook (left out, counted here).
+    pub skipped_codings: usize,
+    /// Sources that are not plain text (PDF, picture, audio ...; left out, counted here).
+    pub skipped_sources: usize,
+}
+
+fn project_err(msg: impl std::fmt::Display) -> Error {
+    Error::Codebook(format!("not a readable REFI-QDA project: {msg}"))
+}
+
+/// Reads a REFI-QDA project (`.qdpx` zip bytes): its codebook (named `name`), each `TextSource` with its text
+/// (from `plainTextPath`, `internal://` paths resolved inside the zip's `sources/`, or an inline
+/// `PlainTextContent`) and its `PlainTextSelection`s with their codings. Positions are Unicode code points, end
+/// exclusive (see the module documentation); a selection past the end of its text is an error.
+///
+/// Errors with [`Error::Codebook`] when the bytes are not a zip, `project.qde` is missing or malformed, a
+/// source's text is missing or not UTF-8, or a selection's positions are not numbers inside its text. Messages
+/// name the source and selection, never their text.
+pub fn from_qdpx(bytes: &[u8], name: &str) -> Result<ImportedProject> {
+    use std::io::Read as _;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| project_err(format!("not a zip file ({e})")))?;
+    let qde = {
+        let mut f = zip
+            .by_name("project.qde")
+            .map_err(|_| project_err("the zip holds no project.qde"))?;
+        let mut s = String::new();
+        f.read_to_string(&mut s)
+            .map_err(|e| project_err(format!("project.qde is not UTF-8 text ({e})")))?;
+        s
+    };
+    let mut reader = Reader::from_str(&qde);
+    reader.config_mut().trim_text(false);
+    let mut tree = CodeTree::default();
+    let mut in_codebook = false;
+    let mut saw_project = false;
+    struct RawSource {
+        name: String,
+        path: Option<String>,
+        inline: Option<String>,
+        selections: Vec<(String, String, String, Vec<String>)>, // name, start, end, code GUIDs
+    }
+    let mut raw: Vec<RawSource> = Vec::new();
+    let mut in_source = false;
+    let mut in_content = false;
+    let mut in_selection = false;
+    let mut skipped_sources = 0;
+    loop {
+        let pos = reader.buffer_position();
+        let event = reader
+            .read_event()
+            .map_err(|e| project_err(format!("project.qde byte {pos}: {e}")))?;
+        if in_codebook {
+            if let Event::End(e) = &event {
+                if e.local_name().as_ref() == b"CodeBook" {
+                    in_codebook = false;
+                    continue;
+                }
+            }
+            tree.event(&event, pos)?;
+            continue;
+        }
+        match &event {
+            Event::Start(e) | Event::Empty(e) => {
                 let empty = matches!(event, Event::Empty(_));
-                match tag {
-                    "CodeBook" => saw_root = true,
-                    _ if !saw_root => {
-                        return Err(parse_err(
-                            pos,
-                            format!("the root element is <{tag}>, expected <CodeBook>"),
-                        ))
-                    }
-                    "Code" => {
-                        let mut c = QdcCode::default();
-                        let mut has_codable = false;
-                        for a in e.attributes() {
-                            let a = a.map_err(|err| parse_err(pos, err))?;
+                let attr = |key: &[u8]| -> Result<Option<String>> {
+                    for a in e.attributes() {
+                        let a = a.map_err(|err| project_err(format!("byte {pos}: {err}")))?;
+                        if a.key.local_name().as_ref() == key {
                             let v = a
                                 .unescape_value()
-                                .map_err(|err| parse_err(pos, err))?
-                                .into_owned();
-                            match a.key.local_name().as_ref() {
-                                b"name" => c.name = v,
-                                b"isCodable" => {
-                                    has_codable = true;
-                                    c.codable = matches!(v.trim(), "true" | "1");
-                                }
-                                b"color" => c.color = Some(v),
-                                _ => {}
-                            }
-                        }
-                        if c.name.trim().is_empty() {
-                            return Err(parse_err(pos, "a <Code> has no name"));
-                        }
-                        if !has_codable {
-                            return Err(parse_err(
-                                pos,
-                                format!("<Code name=\"{}\"> has no isCodable", c.name),
-                            ));
-                        }
-                        if empty {
-                            attach(&mut stack, &mut top, c);
-                        } else {
-                            stack.push(c);
+                                .map_err(|err| project_err(format!("byte {pos}: {err}")))?;
+                            return Ok(Some(v.into_owned()));
                         }
                     }
-                    "Description" if !empty => in_description = true,
+                    Ok(None)
+                };
+                match e.local_name().as_ref() {
+                    b"Project" => saw_project = true,
+                    _ if !saw_project => {
+                        return Err(project_err("project.qde's root element is not <Project>"))
+                    }
+                    b"CodeBook" if !empty => in_codebook = true,
+                    b"TextSource" => {
+                        raw.push(RawSource {
+                            name: attr(b"name")?.unwrap_or_default(),
+                            path: attr(b"plainTextPath")?,
+                            inline: None,
+                            selections: Vec::new(),
+                        });
+                        in_source = !empty;
+                    }
+                    b"PDFSource" | b"PictureSource" | b"AudioSource" | b"VideoSource" => {
+                        skipped_sources += 1
+                    }
+                    b"PlainTextContent" if in_source && !empty => in_content = true,
+                    b"PlainTextSelection" if in_source => {
+                        let source = raw.last_mut().expect("inside a TextSource");
+                        source.selections.push((
+                            attr(b"name")?.or(attr(b"guid")?).unwrap_or_default(),
+                            attr(b"startPosition")?.unwrap_or_default(),
+                            attr(b"endPosition")?.unwrap_or_default(),
+                            Vec::new(),
+                        ));
+                        in_selection = !empty;
+                    }
+                    b"CodeRef" if in_selection => {
+                        if let Some(target) = attr(b"targetGUID")? {
+                            let source = raw.last_mut().expect("inside a TextSource");
+                            let sel = source.selections.last_mut().expect("inside a selection");
+                            sel.3.push(target);
+                        }
+                    }
                     _ => {}
                 }
             }
-            Event::Text(t) if in_description => {
-                if let Some(c) = stack.last_mut() {
-                    let text = t.xml_content().map_err(|err| parse_err(pos, err))?;
-                    c.description.push_str(&text);
-                }
+            Event::Text(t) if in_content => {
+                let text = t
+                    .xml_content()
+                    .map_err(|err| project_err(format!("byte {pos}: {err}")))?;
+                let source = raw.last_mut().expect("inside a TextSource");
+                source
+                    .inline
+                    .get_or_insert_with(String::new)
+                    .push_str(&text);
             }
-            // quick-xml reports `&amp;`, `&#233;` ... in text as events of their own.
-            Event::GeneralRef(r) if in_description => {
-                if let Some(c) = stack.last_mut() {
-                    if let Some(ch) = r.resolve_char_ref().map_err(|err| parse_err(pos, err))? {
-                        c.description.push(ch);
-                    } else {
-                        let name = r.decode().map_err(|err| parse_err(pos, err))?;
-                        let value = quick_xml::escape::resolve_xml_entity(&name)
-                            .ok_or_else(|| parse_err(pos, format!("unknown entity &{name};")))?;
-                        c.description.push_str(value);
-                    }
-                }
+            Event::GeneralRef(r) if in_content => {
+                let text = resolve_ref(r, pos)?;
+                let source = raw.last_mut().expect("inside a TextSource");
+                source
+                    .inline
+                    .get_or_insert_with(String::new)
+                    .push_str(&text);
             }
-            Event::CData(t) if in_description => {
-                if let Some(c) = stack.last_mut() {
-                    c.description.push_str(&String::from_utf8_lossy(&t));
-                }
+            Event::CData(t) if in_content => {
+                let source = raw.last_mut().expect("inside a TextSource");
+                source
+                    .inline
+                    .get_or_insert_with(String::new)
+                    .push_str(&String::from_utf8_lossy(t));
             }
             Event::End(e) => match e.local_name().as_ref() {
-                b"Code" => {
-                    let c = stack
-                        .pop()
-                        .ok_or_else(|| parse_err(pos, "</Code> without <Code>"))?;
-                    attach(&mut stack, &mut top, c);
-                }
-                b"Description" => in_description = false,
+                b"TextSource" => in_source = false,
+                b"PlainTextContent" => in_content = false,
+                b"PlainTextSelection" => in_selection = false,
                 _ => {}
             },
             Event::Eof => break,
             _ => {}
         }
     }
-    if !saw_root {
-        return Err(parse_err(0, "no <CodeBook> element"));
+    if !saw_project {
+        return Err(project_err("project.qde has no <Project> element"));
     }
-    build(top, name)
+    let (codebook, by_guid) = build(tree.top, name)?;
+
+    let mut skipped_codings = 0;
+    let mut sources = Vec::with_capacity(raw.len());
+    for (i, r) in raw.into_iter().enumerate() {
+        let label = if r.name.is_empty() {
+            format!("text source {}", i + 1)
+        } else {
+            format!("text source {:?}", r.name)
+        };
+        let text = match (r.inline, r.path) {
+            (Some(t), _) => t,
+            (None, Some(path)) => {
+                let inside = match path.strip_prefix("internal://") {
+                    Some(rest) => format!("sources/{rest}"),
+                    None => {
+                        return Err(project_err(format!(
+                            "{label}: its text is outside the project ({path}); export the project with its sources embedded"
+                        )))
+                    }
+                };
+                let mut f = zip
+                    .by_name(&inside)
+                    .map_err(|_| project_err(format!("{label}: {inside} is not in the zip")))?;
+                let mut buf = Vec::new();
+                f.read_to_end(&mut buf)
+                    .map_err(|e| project_err(format!("{label}: reading {inside}: {e}")))?;
+                let s = String::from_utf8(buf)
+                    .map_err(|_| project_err(format!("{label}: {inside} is not UTF-8")))?;
+                s.strip_prefix('\u{FEFF}').map(str::to_string).unwrap_or(s)
+            }
+            (None, None) => {
+                return Err(project_err(format!(
+                    "{label} has neither plainTextPath nor PlainTextContent"
+                )))
+            }
+        };
+        let chars = text.chars().count();
+        let mut selections = Vec::new();
+        for (sel_name, start, end, refs) in r.selections {
+            let num = |what: &str, v: &str| -> Result<usize> {
+                v.trim().parse::<usize>().map_err(|_| {
+                    project_err(format!(
+                        "{label}, selection {sel_name:?}: {what} {v:?} is not a position"
+                    ))
+                })
+            };
+            let (start, end) = (num("startPosition", &start)?, num("endPosition", &end)?);
+            if start > end || end > chars {
+                return Err(project_err(format!(
+                    "{label}, selection {sel_name:?}: positions {start}..{end} are outside its {chars} characters"
+                )));
+            }
+            let mut codes = Vec::new();
+            for g in refs {
+                match by_guid.get(&g) {
+                    Some(&k) if !codes.contains(&k) => codes.push(k),
+                    Some(_) => {}
+                    None => skipped_codings += 1,
+                }
+            }
+            if !codes.is_empty() && start < end {
+                selections.push(Selection { start, end, codes });
+            }
+        }
+        sources.push(ImportedSource {
+            name: r.name,
+            text,
+            selections,
+        });
+    }
+    Ok(ImportedProject {
+        codebook,
+        sources,
+        skipped_codings,
+        skipped_sources,
+    })
+}
+
+/// Labels the coding units of `text` (our segmenter's, [`crate::segment()`]) from coded selections: a unit
+/// carries a code when a selection with that code covers at least half of the unit's characters, or when at
+/// least half of the selection's characters lie inside the unit. So a phrase highlighted inside a sentence
+/// codes the sentence, a selection over several sentences codes each of them, and a selection that spills a
+/// character or two into the next sentence does not code it. Returns `(start, end, code indices)` per unit in
+/// Unicode code points, end exclusive; units no selection reaches get no code.
+pub fn label_units(text: &str, selections: &[Selection]) -> Vec<(usize, usize, Vec<usize>)> {
+    let spans = crate::segment(text);
+    let flat: Vec<usize> = spans.iter().flat_map(|s| [s.start, s.end]).collect();
+    let cp = crate::offsets::map_offsets(text, &flat, crate::offsets::OffsetUnit::Scalar);
+    cp.chunks(2)
+        .map(|u| {
+            let (a, b) = (u[0], u[1]);
+            let mut codes: Vec<usize> = Vec::new();
+            for s in selections {
+                let overlap = b.min(s.end).saturating_sub(a.max(s.start));
+                if overlap == 0 {
+                    continue;
+                }
+                if 2 * overlap >= b - a || 2 * overlap >= s.end - s.start {
+                    for &k in &s.codes {
+                        if !codes.contains(&k) {
+                            codes.push(k);
+                        }
+                    }
+                }
+            }
+            codes.sort_unstable();
+            (a, b, codes)
+        })
+        .collect()
 }
 
 fn attach(stack: &mut [QdcCode], top: &mut Vec<QdcCode>, c: QdcCode) {
@@ -418,7 +750,12 @@ fn collect_codable<'a>(c: &'a QdcCode, out: &mut Vec<&'a QdcCode>) {
     }
 }
 
-fn build(top: Vec<QdcCode>, name: &str) -> Result<Codebook> {
+/// The codebook of a code tree, and the code index of each codable `<Code>` by GUID.
+fn build(
+    top: Vec<QdcCode>,
+    name: &str,
+) -> Result<(Codebook, std::collections::HashMap<String, usize>)> {
+    let mut by_guid = std::collections::HashMap::new();
     let mut domains = Vec::new();
     let mut codes: Vec<Code> = Vec::new();
     for d in &top {
@@ -443,6 +780,9 @@ fn build(top: Vec<QdcCode>, name: &str) -> Result<Codebook> {
                     "two codes of \"{}\" are both named like \"{}\" (id {id})",
                     d.name, m.name
                 )));
+            }
+            if !m.guid.is_empty() {
+                by_guid.insert(m.guid.clone(), codes.len());
             }
             codes.push(Code {
                 id,
@@ -473,7 +813,7 @@ fn build(top: Vec<QdcCode>, name: &str) -> Result<Codebook> {
         codes,
     };
     let json = serde_json::to_vec(&book).map_err(|e| Error::Codebook(e.to_string()))?;
-    Codebook::from_json(&json)
+    Ok((Codebook::from_json(&json)?, by_guid))
 }
 
 #[cfg(test)]
@@ -525,6 +865,29 @@ mod tests {
         assert_eq!(book.codes[0].colour, "#ff0000");
         assert_eq!(book.codes[2].colour, "#00ff00");
         assert_eq!(book.domains[0].description, "How people feel");
+    }
+
+    #[test]
+    fn units_are_labeled_by_half_overlap() {
+        // Units (code points): "Fell at recess." 0..15, "Knee scraped." 16..29, "Back to class." 30..44.
+        let text = "Fell at recess. Knee scraped. Back to class.";
+        let sel = |start, end, code| Selection {
+            start,
+            end,
+            codes: vec![code],
+        };
+        let labeled = label_units(
+            text,
+            &[
+                sel(5, 9, 0),   // a phrase inside unit 1: half of the selection is in it
+                sel(3, 31, 1),  // 12 of 15 chars of unit 1, all of unit 2, 1 char of unit 3
+                sel(40, 44, 2), // the last word of unit 3
+            ],
+        );
+        assert_eq!(
+            labeled,
+            [(0, 15, vec![0, 1]), (16, 29, vec![1]), (30, 44, vec![2])]
+        );
     }
 
     #[test]

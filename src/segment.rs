@@ -14,9 +14,13 @@
 //!    only before a capital.
 //! 5. Units are trimmed of whitespace (including NBSP and zero-width spaces); a unit with no letter or digit
 //!    (a rule line `---`) is dropped.
+//! 6. Both ends of a unit are on grapheme-cluster boundaries (UAX #29): a combining mark after a space stays
+//!    outside the unit, one after a cut `.` stays with it.
 //!
-//! Offsets are UTF-8 byte offsets into the input, always on `char` boundaries; spans are ordered and do not
-//! overlap. Callers convert them with [`crate::offsets`].
+//! Offsets are UTF-8 byte offsets into the input, always on `char` and grapheme-cluster boundaries; spans are
+//! ordered and do not overlap. Callers convert them with [`crate::offsets`].
+
+use unicode_segmentation::GraphemeCursor;
 
 /// A segment: `text[start..end]` in UTF-8 bytes, end exclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -97,15 +101,39 @@ fn emit_piece(text: &str, start: usize, end: usize, out: &mut Vec<Span>) {
 }
 
 fn push_trimmed(text: &str, start: usize, end: usize, out: &mut Vec<Span>) {
-    let slice = &text[start..end];
-    let trimmed_start = slice.len() - slice.trim_start_matches(is_space).len();
-    let trimmed = slice.trim_matches(is_space);
-    if trimmed.chars().any(char::is_alphanumeric) {
-        let s = start + trimmed_start;
-        out.push(Span {
-            start: s,
-            end: s + trimmed.len(),
-        });
+    // Trim, then move both ends to grapheme-cluster boundaries: combining marks that extend the character
+    // before the unit (an accent typed after a space) stay outside it, marks that extend its last character
+    // (an accent on the `.` where a sentence was cut) come in. Found by the `segment` fuzz target.
+    let mut s = start;
+    loop {
+        s = skip_space(text, s, end);
+        let snapped = cluster_boundary_from(text, s);
+        if snapped == s || snapped >= end {
+            s = snapped;
+            break;
+        }
+        s = snapped;
+    }
+    let e = start + text[start..end].trim_end_matches(is_space).len();
+    if s >= e {
+        return;
+    }
+    let e = cluster_boundary_from(text, e);
+    if text[s..e].chars().any(char::is_alphanumeric) {
+        out.push(Span { start: s, end: e });
+    }
+}
+
+/// The first grapheme-cluster boundary (extended clusters, UAX #29) at or after byte `i` of `text`.
+fn cluster_boundary_from(text: &str, i: usize) -> usize {
+    let mut cursor = GraphemeCursor::new(i, text.len(), true);
+    match cursor.is_boundary(text, 0) {
+        Ok(true) => i,
+        _ => cursor
+            .next_boundary(text, 0)
+            .ok()
+            .flatten()
+            .unwrap_or(text.len()),
     }
 }
 
@@ -392,6 +420,15 @@ mod tests {
         let text = "  \u{A0}Pt \u{1F469}\u{200D}\u{1F467} calm.\u{200B}  Denied SI.\t";
         check(text, &["Pt \u{1F469}\u{200D}\u{1F467} calm.", "Denied SI."]);
         assert_eq!(segment(text)[0].start, 4);
+    }
+
+    #[test]
+    fn combining_marks_after_a_space_stay_outside_units() {
+        // Found by the segment fuzz target: a unit started on an accent typed after a space, inside the
+        // grapheme cluster (space + U+0301).
+        let text = "Zoe refused.  \u{301} Pt calm. \u{301}\u{301}Met w/ ofcs.";
+        check(text, &["Zoe refused.", "Pt calm.", "Met w/ ofcs."]);
+        assert_eq!(segment(text)[1].start, 17);
     }
 
     #[test]

@@ -52,7 +52,8 @@ pub struct CodeSuggestion {
     pub label: String,
     /// Note-level score: the highest score of any segment, in `[0, 1]` (0 for a note with no segment).
     pub score: f32,
-    /// `score >= threshold` of the code in the codebook.
+    /// Whether the code is suggested: some segment's score reaches the code's threshold in the codebook (so
+    /// `score >= threshold`, and `evidence` is not empty).
     pub suggested: bool,
     /// The segments whose own score reaches the threshold, in text order.
     pub evidence: Vec<Evidence>,
@@ -63,6 +64,28 @@ pub struct CodeSuggestion {
 pub struct Suggestions {
     /// Per-code results, in the order of the codebook.
     pub codes: Vec<CodeSuggestion>,
+    /// How the note was read: segments and model windows.
+    pub coverage: Coverage,
+}
+
+/// How much of a note the model read, so that a long unit is never cut short silently.
+///
+/// A segment longer than the model's `max_tokens` (config.json) is not truncated: its tokens are split into
+/// windows of at most `max_tokens` that overlap by `window_overlap` tokens, every token is in at least one
+/// window, and the segment's score for a code is the highest score of its windows. Serialized in camelCase
+/// for JS (`windowedSegments`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Coverage {
+    /// Segments (coding units) in the note.
+    pub segments: usize,
+    /// Model windows behind the scores, over all segments (cached segments count too): at least one per
+    /// segment that has a token.
+    pub windows: usize,
+    /// Segments that needed more than one window (longer than `max_tokens`).
+    pub windowed_segments: usize,
+    /// Windows of the longest segment (0 for a note with no segment).
+    pub max_windows_per_segment: usize,
 }
 
 /// A segment with its score for every code.
@@ -70,8 +93,18 @@ pub struct Suggestions {
 pub struct ScoredSegment {
     /// Where it is in the note, in UTF-8 bytes.
     pub span: Span,
-    /// `[codes]` scores in `[0, 1]`, codebook order.
+    /// `[codes]` scores in `[0, 1]`, codebook order: per code, the highest score of the segment's windows.
     pub scores: Arc<[f32]>,
+    /// Model windows the segment's tokens were split into (0 when it has no token, more than 1 when it is
+    /// longer than `max_tokens`; see [`Coverage`]).
+    pub windows: usize,
+}
+
+/// Cached result for one segment text.
+#[derive(Debug, Clone)]
+struct Scored {
+    scores: Arc<[f32]>,
+    windows: usize,
 }
 
 /// A loaded model with its codebook and tokenizer, and a cache of segment scores.
@@ -84,7 +117,7 @@ pub struct NoteCoder {
     codebook: Codebook,
     encoder: TextEncoder,
     model: Model,
-    cache: HashMap<String, Arc<[f32]>>,
+    cache: HashMap<String, Scored>,
 }
 
 fn sigmoid(x: f32) -> f32 {
@@ -95,13 +128,20 @@ impl NoteCoder {
     /// Loads a model folder's files and checks that they fit together.
     ///
     /// Errors: [`Error::Config`], [`Error::Codebook`], [`Error::Tokenizer`] or [`Error::Model`] for a file
-    /// that is malformed, and [`Error::CodeCountMismatch`] when the model's output count differs from the
+    /// that is malformed or a model whose embedding table is smaller than `vocab_size`, and [`Error::CodeCountMismatch`] when the model's output count differs from the
     /// number of codes.
     pub fn from_bytes(files: ModelFiles<'_>) -> Result<Self> {
         let config = ModelConfig::from_json(files.config)?;
         let codebook = Codebook::from_json(files.codebook)?;
         let encoder = TextEncoder::from_json(files.tokenizer, &config)?;
         let model = Model::from_onnx(files.model)?;
+        if let Some(rows) = model.table_rows().filter(|&r| r < config.vocab_size) {
+            return Err(Error::Model(format!(
+                "its embedding table has {rows} rows but config.json's vocab_size is {}: token ids from {rows} on \
+                 would fall outside it",
+                config.vocab_size
+            )));
+        }
         if model.outputs() != codebook.len() {
             return Err(Error::CodeCountMismatch {
                 model: model.outputs(),
@@ -183,6 +223,11 @@ impl NoteCoder {
     /// Scores each text as one segment, without the cache: `[texts][codes]` scores in `[0, 1]`.
     /// A text with no token gets all zeros.
     pub fn score_texts(&self, texts: &[&str]) -> Result<Vec<Arc<[f32]>>> {
+        Ok(self.score(texts)?.into_iter().map(|s| s.scores).collect())
+    }
+
+    /// [`NoteCoder::score_texts`] with the window count of each text.
+    fn score(&self, texts: &[&str]) -> Result<Vec<Scored>> {
         let n = self.codebook.len();
         let mut windows = Vec::new();
         let mut owner = Vec::new();
@@ -206,7 +251,18 @@ impl NoteCoder {
                 }
             }
         }
-        Ok(scores.into_iter().map(Arc::from).collect())
+        let mut counts = vec![0usize; texts.len()];
+        for &i in &owner {
+            counts[i] += 1;
+        }
+        Ok(scores
+            .into_iter()
+            .zip(counts)
+            .map(|(s, windows)| Scored {
+                scores: Arc::from(s),
+                windows,
+            })
+            .collect())
     }
 
     /// Segments `text` and scores every segment, reusing the scores of segments already seen on the previous
@@ -221,7 +277,7 @@ impl NoteCoder {
                 .filter(|t| !self.cache.contains_key(*t) && seen.insert(*t))
                 .collect()
         };
-        let fresh = self.score_texts(&missing)?;
+        let fresh = self.score(&missing)?;
         let mut cache = HashMap::with_capacity(spans.len());
         for (t, s) in missing.into_iter().zip(fresh) {
             cache.insert(t.to_owned(), s);
@@ -229,7 +285,7 @@ impl NoteCoder {
         let mut out = Vec::with_capacity(spans.len());
         for span in spans {
             let t = &text[span.start..span.end];
-            let scores = match cache.get(t) {
+            let scored = match cache.get(t) {
                 Some(s) => s.clone(),
                 None => {
                     let s = self
@@ -241,7 +297,11 @@ impl NoteCoder {
                     s
                 }
             };
-            out.push(ScoredSegment { span, scores });
+            out.push(ScoredSegment {
+                span,
+                scores: scored.scores,
+                windows: scored.windows,
+            });
         }
         self.cache = cache;
         Ok(out)
@@ -263,7 +323,7 @@ impl NoteCoder {
             .enumerate()
             .map(|(k, code)| {
                 let score = segments.iter().map(|s| s.scores[k]).fold(0.0f32, f32::max);
-                let evidence = segments
+                let evidence: Vec<Evidence> = segments
                     .iter()
                     .filter(|s| s.scores[k] >= code.threshold)
                     .map(|s| Evidence {
@@ -277,11 +337,19 @@ impl NoteCoder {
                     domain: code.domain.clone(),
                     label: code.label.clone(),
                     score,
-                    suggested: score >= code.threshold,
+                    // Not `score >= threshold`: with a threshold of 0, a note with no segment would be
+                    // suggested every code with no evidence to show.
+                    suggested: !evidence.is_empty(),
                     evidence,
                 }
             })
             .collect();
-        Suggestions { codes }
+        let coverage = Coverage {
+            segments: segments.len(),
+            windows: segments.iter().map(|s| s.windows).sum(),
+            windowed_segments: segments.iter().filter(|s| s.windows > 1).count(),
+            max_windows_per_segment: segments.iter().map(|s| s.windows).max().unwrap_or(0),
+        };
+        Suggestions { codes, coverage }
     }
 }

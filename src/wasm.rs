@@ -68,7 +68,8 @@ impl JsNoteCoder {
     }
 
     /// Suggests codes for `text`: `{codes: [{id, domain, label, score, suggested, evidence: [{start, end,
-    /// score}]}]}`, one entry per code in codebook order; `start`/`end` in UTF-16 code units, scores in [0, 1].
+    /// score}]}], coverage: {segments, windows, windowedSegments, maxWindowsPerSegment}}`, one code entry per
+    /// code in codebook order; `start`/`end` in UTF-16 code units, scores in [0, 1] (see [`crate::Coverage`]).
     pub fn suggest(&mut self, text: &str) -> Result<JsValue, JsError> {
         let mut s = self.inner.suggest(text)?;
         convert(text, &mut s, OffsetUnit::Utf16);

@@ -65,6 +65,24 @@ fn broken_model_bytes_are_refused() {
 }
 
 #[test]
+fn a_model_whose_table_is_smaller_than_the_vocabulary_is_refused() {
+    // Found by the model_files fuzz target: tract's Gather does not check indices, so ids past the table read
+    // another row or panic. The fixture (fuzz/make_seeds.py, written with the Python onnx package) has the
+    // shipped graph's form with 64 table rows against the shipped config's vocab_size of 30522.
+    let small = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/model-64-rows.onnx"),
+    )
+    .unwrap();
+    let e = load_err(with(3, small));
+    assert!(matches!(e, Error::Model(_)), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        "model: its embedding table has 64 rows but config.json's vocab_size is 30522: token ids from 64 on \
+         would fall outside it"
+    );
+}
+
+#[test]
 fn broken_json_files_are_refused_with_their_kind() {
     assert!(matches!(
         load_err(with(0, b"{}".to_vec())),

@@ -173,6 +173,10 @@ fn a_long_paste_and_a_5000_char_sentence_lose_nothing() {
     assert!(text.len() >= 200_000);
     let segments = c.score_note(&text).unwrap();
     assert_eq!(segments.len(), notecoder::segment(&text).len());
+    assert!(
+        segments.iter().all(|s| s.windows == 1),
+        "short units: one window each"
+    );
     let risk = check(&mut c, &text);
     assert_eq!(risk.last().map(String::as_str), Some(EVIDENCE));
 
@@ -215,6 +219,16 @@ fn a_long_paste_and_a_5000_char_sentence_lose_nothing() {
         "windows do not cover the unit's tokens"
     );
     let s = c.suggest(&long).unwrap();
+    // The coverage report says so: one segment, split into exactly the windows the tokenizer made.
+    assert_eq!(
+        s.coverage,
+        notecoder::Coverage {
+            segments: 1,
+            windows: windows.len(),
+            windowed_segments: 1,
+            max_windows_per_segment: windows.len(),
+        }
+    );
     let risk = s.codes.iter().find(|k| k.id == "assessed.risk").unwrap();
     assert!(
         risk.suggested,

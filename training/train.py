@@ -10,6 +10,11 @@ and <note-coder> load as they are:
     python training/train.py --codebook my/codebook.json --train my/notes.jsonl --out models/my-model
     # --dev FILE: notes for every choice; without it, the notes whose CRC-32 of id is divisible by 5
 
+or from a REFI-QDA project coded in NVivo, ATLAS.ti, MAXQDA, QualCoder ... (`notecoder import-project` turns its
+coded selections into labeled coding units; without --codebook the project's own codebook is used):
+
+    python training/train.py --train my/project.qdpx --out models/my-model
+
 Model (v1): bag of WordPiece tokens -> linear -> sigmoid, one logistic regression per code (multi-label).
 The ONNX graph computes exactly that: gather the columns of a [codes, vocab] int8 weight table (with a [codes]
 scale) by token id, average them over the window's real tokens (attention_mask), add a [codes] f32 bias: logits
@@ -26,8 +31,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
+import subprocess
 import sys
+import tempfile
 import zlib
 from pathlib import Path
 
@@ -52,6 +60,31 @@ C_GRID = [30.0, 100.0, 300.0, 1000.0, 3000.0]
 NOISE_UNITS = 800
 NOISE_SEED = 20261129
 THRESHOLD_GRID = [round(x, 2) for x in np.arange(0.05, 0.96, 0.05)]
+
+
+def notecoder_cli() -> list[str]:
+    """The notecoder CLI: $NOTECODER_BIN, else the release build (built here if missing)."""
+    if os.environ.get("NOTECODER_BIN"):
+        return [os.environ["NOTECODER_BIN"]]
+    exe = ROOT / "target" / "release" / "notecoder"
+    if not exe.exists():
+        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    return [str(exe)]
+
+
+def import_qdpx(project: Path, codebook: Path | None, workdir: Path, keep_uncoded: bool) -> tuple[Path, Path]:
+    """A .qdpx project -> (labeled notes JSONL, codebook.json) in workdir, with `notecoder import-project`."""
+    notes, book = workdir / f"{project.stem}.jsonl", workdir / f"{project.stem}.codebook.json"
+    cmd = notecoder_cli() + ["import-project", str(project), "--out", str(notes), "--codebook-out", str(book)]
+    if codebook is not None:
+        cmd += ["--codebook", str(codebook)]
+    if keep_uncoded:
+        cmd += ["--keep-uncoded"]
+    run = subprocess.run(cmd, capture_output=True, text=True)
+    sys.stderr.write(run.stderr)
+    if run.returncode != 0:
+        sys.exit(f"cannot import {project} (notecoder import-project exit {run.returncode})")
+    return notes, book
 
 
 def load(path: Path) -> list[dict]:
@@ -249,17 +282,29 @@ PARITY_EXTRA = [
 def main() -> int:
     global NAME, OUT, CONFIG
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--codebook", type=Path, default=ROOT / "training" / "codebook.json")
-    ap.add_argument("--train", type=Path, default=ROOT / "corpus" / "train.jsonl")
-    ap.add_argument("--dev", type=Path, help="default: corpus/dev.jsonl for the shipped model, else a split of --train")
+    ap.add_argument("--codebook", type=Path, help="codebook.json (default: training/codebook.json, or the codebook "
+                    "of a .qdpx --train project)")
+    ap.add_argument("--train", type=Path, default=ROOT / "corpus" / "train.jsonl",
+                    help="labeled notes (JSONL) or a REFI-QDA project (.qdpx)")
+    ap.add_argument("--dev", type=Path, help="labeled notes (JSONL or .qdpx) for every choice; default: "
+                    "corpus/dev.jsonl for the shipped model, else a split of --train")
     ap.add_argument("--out", type=Path, default=OUT, help="the model folder to write")
     ap.add_argument("--parity", type=Path, help="write the onnxruntime parity fixture here (default: tests/fixtures/"
                     "parity.json for the shipped model, none otherwise)")
+    ap.add_argument("--keep-uncoded", action="store_true", help="with a .qdpx: also train on its text sources that "
+                    "have no coding at all, as notes with no code (by default they count as not yet coded)")
     a = ap.parse_args()
     shipped = a.out.resolve() == OUT.resolve()
     NAME, OUT = a.out.name, a.out
     CONFIG = {**CONFIG, "name": NAME}
     parity = a.parity or (ROOT / "tests" / "fixtures" / "parity.json" if shipped else None)
+    work = tempfile.TemporaryDirectory()
+    if a.train.suffix.lower() == ".qdpx":
+        a.train, project_book = import_qdpx(a.train, a.codebook, Path(work.name), a.keep_uncoded)
+        a.codebook = a.codebook or project_book
+    if a.dev and a.dev.suffix.lower() == ".qdpx":
+        a.dev, _ = import_qdpx(a.dev, a.codebook, Path(work.name), a.keep_uncoded)
+    a.codebook = a.codebook or ROOT / "training" / "codebook.json"
     codebook = json.loads(a.codebook.read_text(encoding="utf-8-sig"))
     code_ids = [c["id"] for c in codebook["codes"]]
     train_notes = load(a.train)

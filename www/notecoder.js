@@ -38,14 +38,25 @@
  * @property {string} domain
  * @property {string} label
  * @property {number} score         highest sentence score, in [0, 1]
- * @property {boolean} suggested    `score >= threshold`
+ * @property {boolean} suggested    some sentence reaches the threshold (`score >= threshold`, `evidence` not empty)
  * @property {Evidence[]} evidence  sentences whose own score reaches the threshold, in text order
  */
 
 /**
  * The answer to `suggest(text)`: either results for every codebook code (codebook order), or
  * `{superseded: true}` when a newer `suggest` call replaced this one before it ran.
- * @typedef {{superseded: false, codes: CodeSuggestion[]} | {superseded: true}} SuggestResult
+ * @typedef {{superseded: false, codes: CodeSuggestion[], coverage: Coverage} | {superseded: true}} SuggestResult
+ */
+
+/**
+ * How much of the text the model read. Nothing is truncated: a sentence longer than the model's window
+ * (`max_tokens` in config.json) is split into overlapping windows, every token is in one, and the sentence's
+ * score is the highest of its windows.
+ * @typedef {object} Coverage
+ * @property {number} segments              sentences (coding units) in the text
+ * @property {number} windows               model windows behind the scores, over all sentences
+ * @property {number} windowedSegments      sentences that needed more than one window
+ * @property {number} maxWindowsPerSegment  windows of the longest sentence (0 for no sentence)
  */
 
 /**

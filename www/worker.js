@@ -4,7 +4,7 @@
 //   page -> worker  {id, type: 'init', model: <absolute URL of a model folder, ending in '/'>}
 //   worker -> page  {id, ok: true, result: <codebook object>}
 //   page -> worker  {id, type: 'suggest', text: <string>}
-//   worker -> page  {id, ok: true, result: {superseded: false, codes: [...]}} or {id, ok: true, result: {superseded: true}}
+//   worker -> page  {id, ok: true, result: {superseded: false, codes: [...], coverage}} or {id, ok: true, result: {superseded: true}}
 //   page -> worker  {id, type: 'stats'}
 //   worker -> page  {id, ok: true, result: {wasmMemoryBytes, loadMs}}   the WebAssembly memory's size in bytes, and
 //                   how long loading took, in ms: {module (fetch + compile + instantiate), files (what is left of
@@ -119,7 +119,7 @@ function drain() {
   try {
     if (!coder) throw new Error('the model is not loaded');
     const result = coder.suggest(request.text);
-    self.postMessage({ id: request.id, ok: true, result: { superseded: false, codes: result.codes } });
+    self.postMessage({ id: request.id, ok: true, result: { superseded: false, codes: result.codes, coverage: result.coverage } });
   } catch (err) {
     self.postMessage({ id: request.id, ok: false, error: crashOr(err) });
   }

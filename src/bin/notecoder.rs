@@ -23,7 +23,7 @@ use notecoder::eval::{
 use notecoder::offsets::convert;
 use notecoder::{ModelFiles, NoteCoder, OffsetUnit};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// The model shipped with this repository.
 const SHIPPED_MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/models/coresponse-v1");
@@ -100,6 +100,30 @@ enum Command {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Read a REFI-QDA project (`.qdpx`) coded in another tool and write its text sources as labeled notes
+    /// (the JSONL form of docs/framework.md) for `training/train.py`: each source is split into notecoder's
+    /// coding units, and a unit carries a code when a selection with that code covers at least half of the
+    /// unit or lies at least half inside it. Positions are Unicode code points, end exclusive.
+    ImportProject {
+        /// The `.qdpx` file.
+        file: PathBuf,
+        /// Write the labeled notes here (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Map the project's codes onto this codebook.json (by code id or label, case-insensitive) instead of
+        /// converting the project's own codebook; a coded project code it lacks is an error.
+        #[arg(long)]
+        codebook: Option<PathBuf>,
+        /// Write the codebook the notes are labeled with here (the project's, converted; or --codebook's).
+        #[arg(long)]
+        codebook_out: Option<PathBuf>,
+        /// Also write sources that have no coding at all (by default they are left out as not yet coded).
+        #[arg(long)]
+        keep_uncoded: bool,
+        /// Name of the codebook converted from the project (default: the file name without extension).
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// Precision, recall and F1 per code against labeled notes, at note and segment level.
     Eval {
         /// Labeled notes in the JSONL form of docs/framework.md; `-` reads standard input.
@@ -156,6 +180,7 @@ struct OutCode<'a> {
 struct OutNote<'a> {
     id: &'a Value,
     codes: Vec<OutCode<'a>>,
+    coverage: notecoder::Coverage,
 }
 
 #[derive(Serialize)]
@@ -308,6 +333,7 @@ fn for_each_note(
                         &OutNote {
                             id: &record.id,
                             codes,
+                            coverage: s.coverage,
                         },
                     )?;
                 }
@@ -854,6 +880,164 @@ fn code_corpus(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `import-project`: a `.qdpx` to labeled JSONL notes (and optionally the codebook they use).
+fn import_project(
+    file: &Path,
+    out: Option<&Path>,
+    target: Option<&Path>,
+    codebook_out: Option<&Path>,
+    keep_uncoded: bool,
+    name: Option<String>,
+) -> Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let name = name.unwrap_or_else(|| {
+        file.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "imported".into())
+    });
+    let project = notecoder::qda::from_qdpx(&bytes, &name)
+        .with_context(|| format!("cannot import {}", file.display()))?;
+    // The codebook the notes are written with: its code ids, its JSON for --codebook-out, and the index in it
+    // of each project code. A training codebook has no thresholds yet (train.py chooses them), so --codebook
+    // is read for its codes' ids and labels only.
+    let (ids, book_json, map): (Vec<String>, String, Vec<Option<usize>>) = match target {
+        None => {
+            let n = project.codebook.len();
+            let mut json = serde_json::to_string_pretty(&project.codebook)?;
+            json.push('\n');
+            let ids = project.codebook.codes.iter().map(|c| c.id.clone()).collect();
+            (ids, json, (0..n).map(Some).collect())
+        }
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let doc: Value = serde_json::from_str(text.trim_start_matches('\u{FEFF}'))
+                .with_context(|| format!("{} is not JSON", path.display()))?;
+            let codes: Vec<(String, String)> = doc["codes"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|c| {
+                            let id = c["id"].as_str()?.to_string();
+                            let label = c["label"].as_str().unwrap_or(&id).to_string();
+                            Some((id, label))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            if codes.is_empty() {
+                anyhow::bail!("{} lists no codes with an \"id\"", path.display());
+            }
+            let find = |c: &notecoder::Code| {
+                codes.iter().position(|(id, label)| {
+                    id.eq_ignore_ascii_case(&c.id)
+                        || label.trim().to_lowercase() == c.label.trim().to_lowercase()
+                })
+            };
+            let map = project.codebook.codes.iter().map(find).collect();
+            (codes.into_iter().map(|(id, _)| id).collect(), text, map)
+        }
+    };
+    let used: std::collections::BTreeSet<usize> = project
+        .sources
+        .iter()
+        .flat_map(|s| {
+            s.selections
+                .iter()
+                .flat_map(|sel| sel.codes.iter().copied())
+        })
+        .collect();
+    let missing: Vec<&str> = used
+        .iter()
+        .filter(|&&k| map[k].is_none())
+        .map(|&k| project.codebook.codes[k].label.as_str())
+        .collect();
+    if !missing.is_empty() {
+        anyhow::bail!(
+            "{} codes used in {} are not in {} (matched by id or label): {}",
+            missing.len(),
+            file.display(),
+            target.map(|p| p.display().to_string()).unwrap_or_default(),
+            missing.join(", ")
+        );
+    }
+    let mut lines = String::new();
+    let (mut written, mut uncoded, mut units) = (0usize, 0usize, 0usize);
+    let mut per_code = vec![0usize; ids.len()];
+    let mut seen_ids = std::collections::HashSet::new();
+    for (i, source) in project.sources.iter().enumerate() {
+        if source.selections.is_empty() && !keep_uncoded {
+            uncoded += 1;
+            continue;
+        }
+        let selections: Vec<notecoder::qda::Selection> = source
+            .selections
+            .iter()
+            .map(|s| notecoder::qda::Selection {
+                start: s.start,
+                end: s.end,
+                codes: s.codes.iter().filter_map(|&k| map[k]).collect(),
+            })
+            .collect();
+        let labeled = notecoder::qda::label_units(&source.text, &selections);
+        let mut note_codes: Vec<usize> = labeled.iter().flat_map(|u| u.2.iter().copied()).collect();
+        note_codes.sort_unstable();
+        note_codes.dedup();
+        for u in &labeled {
+            for &k in &u.2 {
+                per_code[k] += 1;
+            }
+        }
+        units += labeled.len();
+        let mut id = if source.name.is_empty() {
+            format!("source-{}", i + 1)
+        } else {
+            source.name.clone()
+        };
+        while !seen_ids.insert(id.clone()) {
+            id.push_str("-dup");
+        }
+        let segments: Vec<Value> = labeled
+            .iter()
+            .map(|(a, b, codes)| {
+                json!({"start": a, "end": b, "codes": codes.iter().map(|&k| &ids[k]).collect::<Vec<_>>()})
+            })
+            .collect();
+        let note = json!({
+            "id": id,
+            "text": source.text,
+            "segments": segments,
+            "codes": note_codes.iter().map(|&k| &ids[k]).collect::<Vec<_>>(),
+        });
+        lines.push_str(&serde_json::to_string(&note)?);
+        lines.push('\n');
+        written += 1;
+    }
+    write_or_print(out, &lines)?;
+    if let Some(path) = codebook_out {
+        std::fs::write(path, book_json)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    eprintln!(
+        "notecoder: {written} notes, {units} units from {} text sources ({uncoded} without any coding left out{}{})",
+        project.sources.len(),
+        if project.skipped_sources > 0 {
+            format!(", {} non-text sources left out", project.skipped_sources)
+        } else {
+            String::new()
+        },
+        if project.skipped_codings > 0 {
+            format!(", {} codings of non-codable codes left out", project.skipped_codings)
+        } else {
+            String::new()
+        },
+    );
+    for (k, id) in ids.iter().enumerate() {
+        eprintln!("  {id:<40} {:>6} units", per_code[k]);
+    }
+    Ok(())
+}
+
 fn write_or_print(out: Option<&Path>, text: &str) -> Result<()> {
     match out {
         Some(p) => std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display())),
@@ -916,6 +1100,24 @@ fn run() -> Result<ExitCode> {
                 book.domains.len(),
                 book.codes.len()
             );
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::ImportProject {
+            file,
+            out,
+            codebook,
+            codebook_out,
+            keep_uncoded,
+            name,
+        } => {
+            import_project(
+                &file,
+                out.as_deref(),
+                codebook.as_deref(),
+                codebook_out.as_deref(),
+                keep_uncoded,
+                name,
+            )?;
             return Ok(ExitCode::SUCCESS);
         }
         Command::Eval { gold, json, html } => {
