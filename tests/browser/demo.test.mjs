@@ -187,6 +187,9 @@ describe('promise API', () => {
         const answers = await Promise.all(texts.map((t) => coder.suggest(t)));
         const last = answers.at(-1);
         const slices = last.codes.flatMap((c) => c.evidence.map((e) => texts.at(-1).slice(e.start, e.end)));
+        // A 5,000-character sentence with no punctuation is scored whole, in several windows, and says so.
+        const runOn = 'the client was walking along the road talking about many things '.repeat(78) + 'and denied SI';
+        const windowed = await coder.suggest(runOn);
         let typeError = null;
         try {
           await coder.suggest(42);
@@ -203,6 +206,8 @@ describe('promise API', () => {
         }
         return {
           superseded: answers.map((a) => a.superseded),
+          coverage: last.coverage,
+          runOnCoverage: windowed.coverage,
           codes: last.codes.length,
           domains: coder.codebook.domains.map((d) => d.id),
           slices,
@@ -213,6 +218,10 @@ describe('promise API', () => {
       assert.equal(out.superseded.at(-1), false, 'the newest request always runs');
       assert.ok(out.superseded.slice(0, -1).some(Boolean), `some older request was superseded: ${out.superseded}`);
       assert.equal(out.codes, 10);
+      assert.deepEqual(out.coverage, { segments: 3, windows: 3, windowedSegments: 0, maxWindowsPerSegment: 1 });
+      assert.equal(out.runOnCoverage.segments, 1);
+      assert.equal(out.runOnCoverage.windowedSegments, 1);
+      assert.ok(out.runOnCoverage.windows > 1 && out.runOnCoverage.windows === out.runOnCoverage.maxWindowsPerSegment);
       assert.deepEqual(out.domains, ['interacted', 'assessed', 'provided']);
       assert.ok(out.slices.length > 0);
       for (const s of out.slices) assert.ok(['Call 😀 logged.', 'Met w/ pt’s mother by phone.', 'Pt denied SI/HI.'].includes(s), `evidence slice: ${s}`);
