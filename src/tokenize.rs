@@ -9,6 +9,25 @@ use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStr
 use crate::config::ModelConfig;
 use crate::error::{Error, Result};
 
+/// The sentence every tokenizer must encode at load: letters, digits, punctuation, an accent and an emoji.
+const PROBE: &str = "Pt denied SI/HI x3, caf\u{e9} \u{1F642}.";
+
+/// Encodes with `tokenizers`, turning a panic inside the library into [`Error::Tokenizer`]. The panic's own
+/// message is dropped: a panic on text (a string slice, say) can quote the text, and errors never carry note
+/// text.
+fn encode(tokenizer: &Tokenizer, text: &str, special: bool) -> Result<tokenizers::Encoding> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        tokenizer.encode_fast(text, special)
+    })) {
+        Ok(Ok(enc)) => Ok(enc),
+        Ok(Err(e)) => Err(Error::Tokenizer(format!("encoding failed: {e}"))),
+        Err(_) => Err(Error::Tokenizer(
+            "the tokenizers library panicked while encoding (a malformed tokenizer.json or a bug)"
+                .into(),
+        )),
+    }
+}
+
 /// A tokenizer configured for one model.
 pub struct TextEncoder {
     tokenizer: Tokenizer,
@@ -50,6 +69,11 @@ impl TextEncoder {
                     config.max_tokens
                 ))
             })?;
+        // A tokenizer.json can load and still fail on every text (the `model_files` fuzz target found a template
+        // that names a special token it does not define, which panics inside the library): try one sentence.
+        encode(&tokenizer, PROBE, config.add_special_tokens).map_err(|e| {
+            Error::Tokenizer(format!("it loads but cannot encode a test sentence ({e})"))
+        })?;
         let vocab_size = tokenizer.get_vocab_size(true);
         if vocab_size > config.vocab_size {
             return Err(Error::Tokenizer(format!(
@@ -69,10 +93,7 @@ impl TextEncoder {
     pub fn windows(&self, text: &str) -> Result<Vec<Vec<i64>>> {
         // `encode_fast` skips the offsets, which nothing here reads (evidence spans are whole segments); the
         // ids are the same (tests/parity.rs), and the segment's encoding takes about half the time.
-        let enc = self
-            .tokenizer
-            .encode_fast(text, self.add_special_tokens)
-            .map_err(|e| Error::Tokenizer(format!("encoding failed: {e}")))?;
+        let enc = encode(&self.tokenizer, text, self.add_special_tokens)?;
         let mut out = Vec::with_capacity(1 + enc.get_overflowing().len());
         for e in std::iter::once(&enc).chain(enc.get_overflowing()) {
             let ids: Vec<i64> = e.get_ids().iter().map(|&id| i64::from(id)).collect();

@@ -83,6 +83,24 @@ fn a_model_whose_table_is_smaller_than_the_vocabulary_is_refused() {
 }
 
 #[test]
+fn a_tokenizer_that_cannot_encode_is_refused_at_load() {
+    // Found by the model_files fuzz target: a post-processor template naming a special token that the
+    // tokenizer does not define loads, then panics inside the tokenizers library on every text.
+    let mut tok: serde_json::Value = serde_json::from_slice(&common::model_bytes()[2]).unwrap();
+    tok["post_processor"]["special_tokens"]
+        .as_object_mut()
+        .unwrap()
+        .remove("[SEP]");
+    let e = load_err(with(2, serde_json::to_vec(&tok).unwrap()));
+    assert!(matches!(e, Error::Tokenizer(_)), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        "tokenizer: it loads but cannot encode a test sentence (tokenizer: the tokenizers library panicked \
+         while encoding (a malformed tokenizer.json or a bug))"
+    );
+}
+
+#[test]
 fn broken_json_files_are_refused_with_their_kind() {
     assert!(matches!(
         load_err(with(0, b"{}".to_vec())),

@@ -14,16 +14,18 @@ mod common;
 
 const NOTE: &str = "Met w/ ofcs on scene. Pt denied SI/HI, \u{1F642} calm.\nDispo: home w/ mother; f/u tmrw.";
 
-/// notecoder turns a panic inside tract into `Error::Model` (`src/model.rs`, `contained`); libFuzzer's hook
-/// would abort on it all the same. This hook lets panics raised in tract's (and its ndarray's) code unwind to
-/// that handler, and keeps aborting on every other panic: one in notecoder or in these checks is a crash.
+/// notecoder turns a panic inside tract into `Error::Model` (`src/model.rs`, `contained`) and one inside the
+/// tokenizers library into `Error::Tokenizer` (`src/tokenize.rs`, `encode`); libFuzzer's hook would abort on
+/// them all the same. This hook lets panics raised in those libraries' code (and ndarray's) unwind to the
+/// handlers, and keeps aborting on every other panic: one in notecoder or in these checks is a crash.
 fn contain_only_tract_panics() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let libfuzzer_hook = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             let file = info.location().map(|l| l.file()).unwrap_or("");
-            if !(file.contains("/tract-") || file.contains("/ndarray-")) {
+            let contained = ["/tract-", "/ndarray-", "/tokenizers-"];
+            if !contained.iter().any(|c| file.contains(c)) {
                 libfuzzer_hook(info);
             }
         }));

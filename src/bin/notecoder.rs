@@ -905,7 +905,12 @@ fn import_project(
             let n = project.codebook.len();
             let mut json = serde_json::to_string_pretty(&project.codebook)?;
             json.push('\n');
-            let ids = project.codebook.codes.iter().map(|c| c.id.clone()).collect();
+            let ids = project
+                .codebook
+                .codes
+                .iter()
+                .map(|c| c.id.clone())
+                .collect();
             (ids, json, (0..n).map(Some).collect())
         }
         Some(path) => {
@@ -1146,6 +1151,17 @@ fn run() -> Result<ExitCode> {
 }
 
 fn main() -> ExitCode {
+    // A panic message can quote the string it was slicing, which may be note text: print where, not what.
+    // (Panics inside tract and tokenizers on a malformed model folder are caught and reported as errors.)
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "notecoder: internal panic at {at} (its message is withheld: it may quote note text)"
+        );
+    }));
     match run() {
         Ok(code) => code,
         Err(e) => {
