@@ -101,6 +101,19 @@ class ProjectExport(unittest.TestCase):
         self.assertEqual(got, want)
         self.assertIn(("emoji-note", "Pt denied SI/HI.", self.labels["assessed.risk"]), got)
 
+    def test_import_project_reads_back_what_code_wrote(self):
+        # Round trip: the exported project, imported with the shipped codebook, labels each unit with exactly the
+        # codes `code` suggested for it.
+        out = Path(self.tmp.name) / "roundtrip.jsonl"
+        book = ROOT / "models" / "coresponse-v1" / "codebook.json"
+        notecoder("import-project", str(self.qdpx), "--codebook", str(book), "--out", str(out))
+        got = set()
+        for note in map(json.loads, out.read_text(encoding="utf-8").splitlines()):
+            self.assertEqual(note["text"], self.NOTES[note["id"]])
+            for seg in note["segments"]:
+                got.update((note["id"], note["text"][seg["start"]:seg["end"]], c) for c in seg["codes"])
+        self.assertEqual(got, {(r["note_id"], r["text"], r["code"]) for r in self.rows})
+
     def test_qdpxlib_reads_the_project(self):
         from qdpxlib import QDPXFile
 
