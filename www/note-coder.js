@@ -194,8 +194,10 @@ export class NoteCoderElement extends HTMLElement {
   get codebook() { return this.#codebook; }
   /** Why the model could not be loaded, or null. */
   get error() { return this.#error; }
-  /** The latest suggestions and the text they were computed for, or null. */
-  get suggestions() { return this.#result ? { text: this.#result.text, codes: this.#result.codes } : null; }
+  /** The latest suggestions, the text they were computed for and how it was read (`coverage`), or null. */
+  get suggestions() {
+    return this.#result ? { text: this.#result.text, codes: this.#result.codes, coverage: this.#result.coverage } : null;
+  }
   /** Ids of the accepted codes, in codebook order. Setting it does not fire `notecoder:change`. */
   get accepted() { return this.#orderedAccepted(); }
   set accepted(ids) {
@@ -307,9 +309,9 @@ export class NoteCoderElement extends HTMLElement {
       return;
     }
     if (answer.superseded || coder !== this.#coder || textarea !== this.#textarea) return;
-    this.#result = { text, codes: answer.codes };
+    this.#result = { text, codes: answer.codes, coverage: answer.coverage };
     this.#render();
-    this.#emit('notecoder:suggestions', { text, codes: answer.codes });
+    this.#emit('notecoder:suggestions', { text, codes: answer.codes, coverage: answer.coverage });
   }
 
   // ---- textarea and overlay ----

@@ -156,6 +156,32 @@ describe('demo page', () => {
     }
   });
 
+  test('a 200,000-character paste is scored whole while the textarea keeps taking keys', async () => {
+    const { context, page, problems } = await openDemo();
+    try {
+      await waitForReady(page);
+      const block = 'Met w/ ofcs on scene. Pt calm, oriented x3. Mother reports poor sleep. ';
+      const paste = block.repeat(Math.ceil(200_000 / block.length));
+      await page.locator('#note').fill(paste);
+      // Typing goes on at once: the model runs in the worker, so the keys land while the paste is scored.
+      await page.locator('#note').press('Control+End');
+      await page.keyboard.type('Pt said he wants to die.');
+      assert.equal(await page.locator('#note').inputValue(), `${paste}Pt said he wants to die.`);
+      const result = await waitForSuggestions(page, 'note-coder', 60000);
+      assert.equal(result.text.length, paste.length + 'Pt said he wants to die.'.length);
+      // Every sentence was read (3 per block plus the typed one), none needed a second window.
+      assert.deepEqual(result.coverage, {
+        segments: 3 * (paste.length / block.length) + 1, windows: 3 * (paste.length / block.length) + 1,
+        windowedSegments: 0, maxWindowsPerSegment: 1,
+      });
+      const risk = result.codes.find((c) => c.id === 'assessed.risk');
+      assert.deepEqual(risk.evidence.map((e) => result.text.slice(e.start, e.end)), ['Pt said he wants to die.']);
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('an example button loads a note and the element suggests for it', async () => {
     const { context, page, problems } = await openDemo();
     try {
