@@ -107,7 +107,8 @@ def main() -> None:
     write("model_files", [b"\x00" + model, b"\x00" + (shipped / "model.onnx").read_bytes(),
                           b"\x01" + (base / "config.json").read_bytes(),
                           b"\x02" + (shipped / "codebook.json").read_bytes(), b"\x03" + tiny_tokenizer()])
-    print(f"seeds: {len(texts)} texts per text target, 4 model-file inputs in {SEEDS}")
+    print(f"seeds: {len(texts)} texts per text target, {len(list((SEEDS / 'model_files').iterdir()))} model-file "
+          f"inputs in {SEEDS}; also wrote fuzz/base/ and tests/fixtures/model-64-rows.onnx")
 
 
 if __name__ == "__main__":

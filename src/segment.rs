@@ -14,8 +14,9 @@
 //!    only before a capital.
 //! 5. Units are trimmed of whitespace (including NBSP and zero-width spaces); a unit with no letter or digit
 //!    (a rule line `---`) is dropped.
-//! 6. Both ends of a unit are on grapheme-cluster boundaries (UAX #29): a combining mark after a space stays
-//!    outside the unit, one after a cut `.` stays with it.
+//! 6. Both ends of a unit are on grapheme-cluster boundaries (UAX #29), moved inward when trimming left them
+//!    inside a cluster: a combining mark typed after a space, or a prepended mark fused with the space after
+//!    it, stays outside the unit.
 //!
 //! Offsets are UTF-8 byte offsets into the input, always on `char` and grapheme-cluster boundaries; spans are
 //! ordered and do not overlap. Callers convert them with [`crate::offsets`].
@@ -101,9 +102,10 @@ fn emit_piece(text: &str, start: usize, end: usize, out: &mut Vec<Span>) {
 }
 
 fn push_trimmed(text: &str, start: usize, end: usize, out: &mut Vec<Span>) {
-    // Trim, then move both ends to grapheme-cluster boundaries: combining marks that extend the character
-    // before the unit (an accent typed after a space) stay outside it, marks that extend its last character
-    // (an accent on the `.` where a sentence was cut) come in. Found by the `segment` fuzz target.
+    // Trim, then move both ends inward to grapheme-cluster boundaries, so that a unit never shares a cluster
+    // with the whitespace around it: combining marks on a space before the unit (an accent typed after a
+    // space) and a prepended mark fused with the space after it stay outside. Found by the `segment` fuzz
+    // target.
     let mut s = start;
     loop {
         s = skip_space(text, s, end);
@@ -114,12 +116,17 @@ fn push_trimmed(text: &str, start: usize, end: usize, out: &mut Vec<Span>) {
         }
         s = snapped;
     }
-    let e = start + text[start..end].trim_end_matches(is_space).len();
-    if s >= e {
-        return;
+    let mut e = end;
+    loop {
+        e = start + text[start..e].trim_end_matches(is_space).len();
+        let snapped = cluster_boundary_before(text, e);
+        if snapped == e || snapped <= s {
+            e = snapped;
+            break;
+        }
+        e = snapped;
     }
-    let e = cluster_boundary_from(text, e);
-    if text[s..e].chars().any(char::is_alphanumeric) {
+    if s < e && text[s..e].chars().any(char::is_alphanumeric) {
         out.push(Span { start: s, end: e });
     }
 }
@@ -134,6 +141,15 @@ fn cluster_boundary_from(text: &str, i: usize) -> usize {
             .ok()
             .flatten()
             .unwrap_or(text.len()),
+    }
+}
+
+/// The last grapheme-cluster boundary at or before byte `i` of `text`.
+fn cluster_boundary_before(text: &str, i: usize) -> usize {
+    let mut cursor = GraphemeCursor::new(i, text.len(), true);
+    match cursor.is_boundary(text, 0) {
+        Ok(true) => i,
+        _ => cursor.prev_boundary(text, 0).ok().flatten().unwrap_or(0),
     }
 }
 
@@ -429,6 +445,9 @@ mod tests {
         let text = "Zoe refused.  \u{301} Pt calm. \u{301}\u{301}Met w/ ofcs.";
         check(text, &["Zoe refused.", "Pt calm.", "Met w/ ofcs."]);
         assert_eq!(segment(text)[1].start, 17);
+        // A prepended mark (U+0600, Arabic number sign) fuses with the space after it: the unit ends before it.
+        check("Pt calm \u{600} ", &["Pt calm"]);
+        check("ab\u{600} cd. Ef", &["ab\u{600} cd.", "Ef"]);
     }
 
     #[test]

@@ -49,12 +49,22 @@ impl TextEncoder {
     /// Errors with [`Error::Tokenizer`] when the bytes are not a tokenizer the library reads, when the
     /// overlap does not fit in a window, or when the tokenizer has more ids than the model's `vocab_size`.
     pub fn from_json(bytes: &[u8], config: &ModelConfig) -> Result<Self> {
-        let mut tokenizer = Tokenizer::from_bytes(bytes).map_err(|e| {
-            Error::Tokenizer(format!(
-                "not a valid tokenizer.json ({} bytes): {e}",
+        // The library panics on some malformed files (an `expect` in its decoder deserializer, found by the
+        // `model_files` fuzz target) instead of returning an error: that is a malformed file too.
+        let read = std::panic::catch_unwind(|| Tokenizer::from_bytes(bytes));
+        let mut tokenizer = match read {
+            Ok(Ok(t)) => t,
+            Ok(Err(e)) => {
+                return Err(Error::Tokenizer(format!(
+                    "not a valid tokenizer.json ({} bytes): {e}",
+                    bytes.len()
+                )))
+            }
+            Err(_) => return Err(Error::Tokenizer(format!(
+                "not a valid tokenizer.json ({} bytes): the tokenizers library panicked reading it",
                 bytes.len()
-            ))
-        })?;
+            ))),
+        };
         tokenizer.with_padding(None);
         tokenizer
             .with_truncation(Some(TruncationParams {

@@ -101,6 +101,17 @@ fn a_tokenizer_that_cannot_encode_is_refused_at_load() {
 }
 
 #[test]
+fn a_tokenizer_json_that_panics_the_library_is_refused() {
+    // Found by the model_files fuzz target: `tokenizers` panics (an `expect`) on a decoder that is not JSON.
+    let e = load_err(with(2, br#"{"decoder": x}"#.to_vec()));
+    assert!(matches!(e, Error::Tokenizer(_)), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        "tokenizer: not a valid tokenizer.json (14 bytes): the tokenizers library panicked reading it"
+    );
+}
+
+#[test]
 fn broken_json_files_are_refused_with_their_kind() {
     assert!(matches!(
         load_err(with(0, b"{}".to_vec())),

@@ -72,9 +72,10 @@ def notecoder_cli() -> list[str]:
     return [str(exe)]
 
 
-def import_qdpx(project: Path, codebook: Path | None, workdir: Path, keep_uncoded: bool) -> tuple[Path, Path]:
+def import_qdpx(project: Path, codebook: Path | None, workdir: Path, keep_uncoded: bool,
+                role: str) -> tuple[Path, Path]:
     """A .qdpx project -> (labeled notes JSONL, codebook.json) in workdir, with `notecoder import-project`."""
-    notes, book = workdir / f"{project.stem}.jsonl", workdir / f"{project.stem}.codebook.json"
+    notes, book = workdir / f"{role}-{project.stem}.jsonl", workdir / f"{role}-{project.stem}.codebook.json"
     cmd = notecoder_cli() + ["import-project", str(project), "--out", str(notes), "--codebook-out", str(book)]
     if codebook is not None:
         cmd += ["--codebook", str(codebook)]
@@ -300,11 +301,11 @@ def main() -> int:
     parity = a.parity or (ROOT / "tests" / "fixtures" / "parity.json" if shipped else None)
     work = tempfile.TemporaryDirectory()
     if a.train.suffix.lower() == ".qdpx":
-        a.train, project_book = import_qdpx(a.train, a.codebook, Path(work.name), a.keep_uncoded)
+        a.train, project_book = import_qdpx(a.train, a.codebook, Path(work.name), a.keep_uncoded, "train")
         a.codebook = a.codebook or project_book
-    if a.dev and a.dev.suffix.lower() == ".qdpx":
-        a.dev, _ = import_qdpx(a.dev, a.codebook, Path(work.name), a.keep_uncoded)
     a.codebook = a.codebook or ROOT / "training" / "codebook.json"
+    if a.dev and a.dev.suffix.lower() == ".qdpx":
+        a.dev, _ = import_qdpx(a.dev, a.codebook, Path(work.name), a.keep_uncoded, "dev")
     codebook = json.loads(a.codebook.read_text(encoding="utf-8-sig"))
     code_ids = [c["id"] for c in codebook["codes"]]
     train_notes = load(a.train)
@@ -332,6 +333,9 @@ def main() -> int:
         return texts, x, owner, y, note_of, y_note
 
     tr_texts, x_tr, own_tr, y_tr, _, _ = xy("train")
+    unlabeled = [c for c, n in zip(code_ids, y_tr.sum(axis=0)) if n == 0]
+    if unlabeled:
+        sys.exit(f"no training unit carries {', '.join(unlabeled)}: label some, or take the code(s) out of the codebook")
     noise = noise_units(tok)
     x_noise, own_noise = features(tok, noise, vocab)
     x_tr = vstack([x_tr, x_noise]).tocsr()

@@ -92,12 +92,15 @@ pub fn check_segments(text: &str) -> Vec<Span> {
     spans
 }
 
-/// Whether the char at byte `i` is a mark in a grapheme cluster that starts with no letter or digit (an Arabic
-/// small high meem typed after a space): units start at cluster boundaries, so such a mark stays outside.
+/// Whether the char at byte `i` shares its grapheme cluster with whitespace or follows a non-letter in it (an
+/// Arabic small high meem typed after a space, a prepended letter fused with the space after it): units end
+/// on cluster boundaries inside their trimmed text, so such a character stays outside.
 fn extends_a_non_letter(text: &str, i: usize) -> bool {
     text.grapheme_indices(true)
         .find(|(start, g)| *start <= i && i < start + g.len())
-        .is_some_and(|(start, g)| start < i && !g.chars().next().is_some_and(char::is_alphanumeric))
+        .is_some_and(|(start, g)| {
+            g.chars().any(is_space) || (start < i && !g.chars().next().is_some_and(char::is_alphanumeric))
+        })
 }
 
 /// Whether byte `i` is inside a list marker (`12.`, `3)`, `(4)`, `a)`) that starts its line after whitespace.

@@ -933,13 +933,35 @@ fn import_project(
             if codes.is_empty() {
                 anyhow::bail!("{} lists no codes with an \"id\"", path.display());
             }
+            // By id first; by label only when exactly one code of the codebook has it (two domains may both
+            // have an "Other").
+            let norm = |s: &str| s.trim().to_lowercase();
             let find = |c: &notecoder::Code| {
-                codes.iter().position(|(id, label)| {
-                    id.eq_ignore_ascii_case(&c.id)
-                        || label.trim().to_lowercase() == c.label.trim().to_lowercase()
-                })
+                codes
+                    .iter()
+                    .position(|(id, _)| id.eq_ignore_ascii_case(&c.id))
+                    .or_else(|| {
+                        let hits: Vec<usize> = (0..codes.len())
+                            .filter(|&i| norm(&codes[i].1) == norm(&c.label))
+                            .collect();
+                        (hits.len() == 1).then(|| hits[0])
+                    })
             };
-            let map = project.codebook.codes.iter().map(find).collect();
+            let map: Vec<Option<usize>> = project.codebook.codes.iter().map(find).collect();
+            for (k, target) in map.iter().enumerate() {
+                let merged: Vec<&str> = (0..k)
+                    .filter(|&j| map[j].is_some() && map[j] == *target)
+                    .map(|j| project.codebook.codes[j].label.as_str())
+                    .collect();
+                if let (Some(t), false) = (target, merged.is_empty()) {
+                    eprintln!(
+                        "notecoder: warning: project codes {} and {:?} both map to {}",
+                        merged.join(", "),
+                        project.codebook.codes[k].label,
+                        codes[*t].0
+                    );
+                }
+            }
             (codes.into_iter().map(|(id, _)| id).collect(), text, map)
         }
     };
@@ -959,7 +981,7 @@ fn import_project(
         .collect();
     if !missing.is_empty() {
         anyhow::bail!(
-            "{} codes used in {} are not in {} (matched by id or label): {}",
+            "{} codes used in {} are not in {} (matched by id, or by a label no other code has): {}",
             missing.len(),
             file.display(),
             target.map(|p| p.display().to_string()).unwrap_or_default(),
@@ -971,8 +993,10 @@ fn import_project(
     let mut per_code = vec![0usize; ids.len()];
     let mut seen_ids = std::collections::HashSet::new();
     for (i, source) in project.sources.iter().enumerate() {
-        if source.selections.is_empty() && !keep_uncoded {
+        if source.selections.is_empty() {
             uncoded += 1;
+        }
+        if source.selections.is_empty() && !keep_uncoded {
             continue;
         }
         let selections: Vec<notecoder::qda::Selection> = source
@@ -1024,8 +1048,13 @@ fn import_project(
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     eprintln!(
-        "notecoder: {written} notes, {units} units from {} text sources ({uncoded} without any coding left out{}{})",
+        "notecoder: {written} notes, {units} units from {} text sources ({uncoded} without any coding {}{}{})",
         project.sources.len(),
+        if keep_uncoded {
+            "kept as notes with no code"
+        } else {
+            "left out"
+        },
         if project.skipped_sources > 0 {
             format!(", {} non-text sources left out", project.skipped_sources)
         } else {
@@ -1154,6 +1183,14 @@ fn main() -> ExitCode {
     // A panic message can quote the string it was slicing, which may be note text: print where, not what.
     // (Panics inside tract and tokenizers on a malformed model folder are caught and reported as errors.)
     std::panic::set_hook(Box::new(|info| {
+        let file = info.location().map(|l| l.file()).unwrap_or("");
+        // Panics in these libraries on a malformed model folder are caught and reported as typed errors.
+        if ["/tract-", "/ndarray-", "/tokenizers-"]
+            .iter()
+            .any(|lib| file.contains(lib))
+        {
+            return;
+        }
         let at = info
             .location()
             .map(|l| format!("{}:{}", l.file(), l.line()))
