@@ -60,10 +60,12 @@ impl TextEncoder {
                     bytes.len()
                 )))
             }
-            Err(_) => return Err(Error::Tokenizer(format!(
+            Err(_) => {
+                return Err(Error::Tokenizer(format!(
                 "not a valid tokenizer.json ({} bytes): the tokenizers library panicked reading it",
                 bytes.len()
-            ))),
+            )))
+            }
         };
         tokenizer.with_padding(None);
         tokenizer

@@ -42,9 +42,19 @@ pub fn check_spans(text: &str, spans: &[Span]) {
     let mut prev_end = 0;
     for s in spans {
         assert!(s.start < s.end, "empty or reversed span {s:?}");
-        assert!(s.end <= text.len(), "span {s:?} past the end ({})", text.len());
-        assert!(s.start >= prev_end, "span {s:?} overlaps or precedes the previous (end {prev_end})");
-        assert!(text.is_char_boundary(s.start) && text.is_char_boundary(s.end), "span {s:?} splits a char");
+        assert!(
+            s.end <= text.len(),
+            "span {s:?} past the end ({})",
+            text.len()
+        );
+        assert!(
+            s.start >= prev_end,
+            "span {s:?} overlaps or precedes the previous (end {prev_end})"
+        );
+        assert!(
+            text.is_char_boundary(s.start) && text.is_char_boundary(s.end),
+            "span {s:?} splits a char"
+        );
         assert!(
             boundaries.contains(&s.start) && boundaries.contains(&s.end),
             "span {s:?} splits a grapheme cluster"
@@ -56,8 +66,16 @@ pub fn check_spans(text: &str, spans: &[Span]) {
     let utf16 = map_offsets(text, &flat, OffsetUnit::Utf16);
     let scalar = map_offsets(text, &flat, OffsetUnit::Scalar);
     for (i, &b) in flat.iter().enumerate() {
-        assert_eq!(utf16[i], text[..b].encode_utf16().count(), "UTF-16 offset of byte {b}");
-        assert_eq!(scalar[i], text[..b].chars().count(), "scalar offset of byte {b}");
+        assert_eq!(
+            utf16[i],
+            text[..b].encode_utf16().count(),
+            "UTF-16 offset of byte {b}"
+        );
+        assert_eq!(
+            scalar[i],
+            text[..b].chars().count(),
+            "scalar offset of byte {b}"
+        );
     }
 }
 
@@ -70,8 +88,14 @@ pub fn check_segments(text: &str) -> Vec<Span> {
         let unit = &text[s.start..s.end];
         let first = unit.chars().next().unwrap();
         let last = unit.chars().next_back().unwrap();
-        assert!(!is_space(first) && !is_space(last), "unit {s:?} is not trimmed");
-        assert!(unit.chars().any(char::is_alphanumeric), "unit {s:?} has no letter or digit");
+        assert!(
+            !is_space(first) && !is_space(last),
+            "unit {s:?} is not trimmed"
+        );
+        assert!(
+            unit.chars().any(char::is_alphanumeric),
+            "unit {s:?} has no letter or digit"
+        );
     }
     // Every letter or digit of the text is inside some unit, but for list markers (`1.`, `(12)`, `a)`) at the
     // start of a line, which are not part of any unit by design: nothing with content is dropped.
@@ -99,7 +123,8 @@ fn extends_a_non_letter(text: &str, i: usize) -> bool {
     text.grapheme_indices(true)
         .find(|(start, g)| *start <= i && i < start + g.len())
         .is_some_and(|(start, g)| {
-            g.chars().any(is_space) || (start < i && !g.chars().next().is_some_and(char::is_alphanumeric))
+            g.chars().any(is_space)
+                || (start < i && !g.chars().next().is_some_and(char::is_alphanumeric))
         })
 }
 
@@ -130,18 +155,56 @@ pub fn check_suggestions(coder: &NoteCoder, text: &str, s: &Suggestions) {
     let book = coder.codebook();
     assert_eq!(s.codes.len(), book.len(), "one entry per code");
     let units = segment(text);
-    assert_eq!(s.coverage.segments, units.len(), "coverage counts every unit");
+    assert_eq!(
+        s.coverage.segments,
+        units.len(),
+        "coverage counts every unit"
+    );
     assert!(s.coverage.windows >= s.coverage.windowed_segments * 2);
     for (c, code) in s.codes.iter().zip(&book.codes) {
         assert_eq!(c.id, code.id);
-        assert!((0.0..=1.0).contains(&c.score), "{}: score {} outside [0, 1]", c.id, c.score);
-        assert_eq!(c.suggested, c.score >= code.threshold, "{}: suggested vs threshold", c.id);
-        assert_eq!(c.suggested, !c.evidence.is_empty(), "{}: suggested iff evidence", c.id);
-        let spans: Vec<Span> = c.evidence.iter().map(|e| Span { start: e.start, end: e.end }).collect();
+        assert!(
+            (0.0..=1.0).contains(&c.score),
+            "{}: score {} outside [0, 1]",
+            c.id,
+            c.score
+        );
+        assert_eq!(
+            c.suggested,
+            c.score >= code.threshold,
+            "{}: suggested vs threshold",
+            c.id
+        );
+        assert_eq!(
+            c.suggested,
+            !c.evidence.is_empty(),
+            "{}: suggested iff evidence",
+            c.id
+        );
+        let spans: Vec<Span> = c
+            .evidence
+            .iter()
+            .map(|e| Span {
+                start: e.start,
+                end: e.end,
+            })
+            .collect();
         check_spans(text, &spans);
         for e in &c.evidence {
-            assert!(units.contains(&Span { start: e.start, end: e.end }), "{}: evidence is not a unit", c.id);
-            assert!(e.score >= code.threshold && e.score <= c.score, "{}: evidence score {}", c.id, e.score);
+            assert!(
+                units.contains(&Span {
+                    start: e.start,
+                    end: e.end
+                }),
+                "{}: evidence is not a unit",
+                c.id
+            );
+            assert!(
+                e.score >= code.threshold && e.score <= c.score,
+                "{}: evidence score {}",
+                c.id,
+                e.score
+            );
         }
     }
 }

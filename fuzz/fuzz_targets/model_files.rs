@@ -12,7 +12,8 @@ use notecoder::{ModelFiles, NoteCoder};
 #[path = "common.rs"]
 mod common;
 
-const NOTE: &str = "Met w/ ofcs on scene. Pt denied SI/HI, \u{1F642} calm.\nDispo: home w/ mother; f/u tmrw.";
+const NOTE: &str =
+    "Met w/ ofcs on scene. Pt denied SI/HI, \u{1F642} calm.\nDispo: home w/ mother; f/u tmrw.";
 
 /// notecoder turns a panic inside tract into `Error::Model` (`src/model.rs`, `contained`) and one inside the
 /// tokenizers library into `Error::Tokenizer` (`src/tokenize.rs`, `encode`); libFuzzer's hook would abort on
@@ -34,7 +35,9 @@ fn contain_only_tract_panics() {
 
 fuzz_target!(|data: &[u8]| {
     contain_only_tract_panics();
-    let Some((&which, bytes)) = data.split_first() else { return };
+    let Some((&which, bytes)) = data.split_first() else {
+        return;
+    };
     let mut files = ModelFiles {
         config: include_bytes!("../base/config.json"),
         codebook: common::CODEBOOK,
@@ -47,7 +50,9 @@ fuzz_target!(|data: &[u8]| {
         2 => files.codebook = bytes,
         _ => files.tokenizer = bytes,
     }
-    let Ok(mut coder) = NoteCoder::from_bytes(files) else { return };
+    let Ok(mut coder) = NoteCoder::from_bytes(files) else {
+        return;
+    };
     if let Ok(s) = coder.suggest(NOTE) {
         common::check_suggestions(&coder, NOTE, &s);
     }

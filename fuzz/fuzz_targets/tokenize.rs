@@ -22,10 +22,20 @@ fn encoder() -> &'static (ModelConfig, TextEncoder) {
 fuzz_target!(|text: &str| {
     let (config, enc) = encoder();
     for span in common::check_segments(text) {
-        let windows = enc.windows(&text[span.start..span.end]).expect("any unit encodes");
+        let windows = enc
+            .windows(&text[span.start..span.end])
+            .expect("any unit encodes");
         for w in windows {
-            assert!(!w.is_empty() && w.len() <= config.max_tokens, "window of {} tokens", w.len());
-            assert!(w.iter().all(|&id| (0..config.vocab_size as i64).contains(&id)), "id outside vocab");
+            assert!(
+                !w.is_empty() && w.len() <= config.max_tokens,
+                "window of {} tokens",
+                w.len()
+            );
+            assert!(
+                w.iter()
+                    .all(|&id| (0..config.vocab_size as i64).contains(&id)),
+                "id outside vocab"
+            );
         }
     }
 });
