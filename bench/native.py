@@ -7,7 +7,9 @@ Run by `scripts/bench.sh` with the pinned training virtualenv (onnxruntime, toke
 - The input is `--notes` notes made by cycling through every corpus note (`corpus/{train,dev,test}.jsonl`), each
   with its own id; about 1,000 characters on average (printed).
 - notecoder: wall time of one `notecoder classify` process over the whole file (read JSONL, segment, tokenize,
-  run the model, write JSONL): the whole pipeline, one thread.
+  run the model, write JSONL): the whole pipeline, with `--jobs 1` (one thread) and `--jobs 0` (one per core).
+- tract alone: the `run_ids` example runs notecoder's model call on exactly the batches given to onnxruntime
+  (written to a file), one thread, timed the same way.
 - onnxruntime: the same segments (from `notecoder segment`) tokenized into the same windows with the Python
   `tokenizers` binding (the parity test holds them equal to ours), then one `session.run` per note on that note's
   windows padded into one batch, exactly as notecoder batches them. Only the `run` calls are timed (tokenizing
@@ -46,6 +48,8 @@ def main() -> int:
     ap.add_argument("--notes", type=int, default=10_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--cli", type=Path, default=ROOT / "target" / "release" / "notecoder")
+    ap.add_argument("--run-ids", type=Path, default=ROOT / "target" / "release" / "examples" / "run_ids",
+                    help="the run_ids example (tract on the same batches)")
     a = ap.parse_args()
 
     corpus = []
@@ -57,11 +61,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as d:
         inp = Path(d) / "notes.jsonl"
         inp.write_text("".join(json.dumps(n) + "\n" for n in notes), encoding="utf-8")
-        cli_s = []
+        cli_s, cli_all_s = [], []
         for _ in range(a.repeat):
-            t = time.perf_counter()
-            subprocess.run([str(a.cli), "classify", "--model", str(MODEL), str(inp)], check=True, stdout=subprocess.DEVNULL)
-            cli_s.append(time.perf_counter() - t)
+            for jobs, times in (("1", cli_s), ("0", cli_all_s)):
+                t = time.perf_counter()
+                subprocess.run([str(a.cli), "classify", "--jobs", jobs, "--model", str(MODEL), str(inp)], check=True,
+                               stdout=subprocess.DEVNULL)
+                times.append(time.perf_counter() - t)
         seg = subprocess.run([str(a.cli), "segment", "--model", str(MODEL), str(inp)], check=True, capture_output=True, text=True).stdout
 
     cfg = json.loads((MODEL / "config.json").read_text())
@@ -100,17 +106,38 @@ def main() -> int:
         return best
 
     ort1, ort_all = ort_time(1), ort_time(0)
-    cli = min(cli_s)
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "batches.bin"
+        with path.open("wb") as f:
+            for ids, mask in batches:
+                f.write(np.array(ids.shape, dtype="<u4").tobytes())
+                f.write(ids.astype("<i8").tobytes())
+                f.write(mask.astype("<i8").tobytes())
+        tract1 = float(subprocess.run([str(a.run_ids), str(path), str(a.repeat), str(MODEL)], check=True,
+                                      capture_output=True, text=True).stdout)
+    cli, cli_all = min(cli_s), min(cli_all_s)
     rate = lambda s: a.notes / s
     print(f"native throughput, {a.notes:,} notes ({chars / a.notes:,.0f} chars on average, {windows_n:,} token windows), "
           f"{platform.machine()}, {os.cpu_count()} cores, onnxruntime {ort.__version__}, best of {a.repeat}")
     print()
-    print("| what | seconds | notes/s | notecoder ÷ this |")
+    print(f"| what | seconds | notes/s | `classify` 1 thread ÷ this | `classify` {os.cpu_count()} threads ÷ this |")
+    print("|---|---:|---:|---:|---:|")
+    rows = [
+        ("`notecoder classify --jobs 1` (whole pipeline, 1 thread)", cli),
+        (f"`notecoder classify --jobs 0` (whole pipeline, {os.cpu_count()} threads)", cli_all),
+        ("onnxruntime `run` only, 1 thread", ort1),
+        ("onnxruntime `run` only, default threads", ort_all),
+        ("Python `tokenizers` + onnxruntime 1 thread (no segmenting, no JSON)", tokenize_s + ort1),
+    ]
+    for what, secs in rows:
+        print(f"| {what} | {secs:.2f} | {rate(secs):,.0f} | {rate(cli) / rate(secs):.2f} | {rate(cli_all) / rate(secs):.2f} |")
+    print()
+    print("Model alone on the same batches, 1 thread (the `run_ids` example against onnxruntime `run`):")
+    print()
+    print("| runtime | seconds | notes/s | tract ÷ onnxruntime (notes/s) |")
     print("|---|---:|---:|---:|")
-    print(f"| `notecoder classify` (whole pipeline, 1 thread) | {cli:.2f} | {rate(cli):,.0f} | 1.00 |")
-    print(f"| onnxruntime `run` only, 1 thread | {ort1:.2f} | {rate(ort1):,.0f} | {rate(cli) / rate(ort1):.2f} |")
-    print(f"| onnxruntime `run` only, default threads | {ort_all:.2f} | {rate(ort_all):,.0f} | {rate(cli) / rate(ort_all):.2f} |")
-    print(f"| Python `tokenizers` + onnxruntime 1 thread (no segmenting, no JSON) | {tokenize_s + ort1:.2f} | {rate(tokenize_s + ort1):,.0f} | {rate(cli) / rate(tokenize_s + ort1):.2f} |")
+    print(f"| tract (notecoder, Rust) | {tract1:.3f} | {rate(tract1):,.0f} | {ort1 / tract1:.2f} |")
+    print(f"| onnxruntime (Python) | {ort1:.3f} | {rate(ort1):,.0f} | 1.00 |")
     return 0
 
 

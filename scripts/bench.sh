@@ -15,7 +15,7 @@ bash scripts/setup.sh wasm browser python >&2
 bash scripts/build-www.sh >&2
 # --all-targets in the quick run: the same feature set as `cargo test --all-targets` (dev-dependencies switch on
 # once_cell/std and rustix/default), so after the tests nothing is rebuilt (CI time and disk).
-if [ "$profile" = release ]; then cargo build --release --quiet; else cargo build --all-targets --quiet; fi
+if [ "$profile" = release ]; then cargo build --release --quiet --bins --examples; else cargo build --all-targets --quiet; fi
 echo "# notecoder benchmark"
 echo
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -sm), $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p')), $(free -g | awk '/^Mem/ {print $2}') GiB;"
@@ -25,4 +25,5 @@ echo
 echo "## Native"
 echo
 .venv-training/bin/python bench/native.py --notes "$notes" --cli "target/$profile/notecoder" \
+  --run-ids "target/$profile/examples/run_ids" \
   --repeat "$([ ${#quick[@]} -gt 0 ] && echo 1 || echo 3)"

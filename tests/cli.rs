@@ -101,6 +101,53 @@ fn a_bad_line_yields_an_error_record_and_the_run_goes_on() {
 }
 
 #[test]
+fn classify_on_several_threads_writes_the_same_lines_in_input_order() {
+    // 1,200 lines (more than two 512-line chunks), every 97th one broken: --jobs 1, 2 and 3 must write
+    // byte-identical output and the same messages, in input order.
+    let texts = [
+        "Met w/ ofcs on arrival. Pt denied SI/HI.",
+        "Spoke w/ mother by phone, she reports pt not sleeping x3 days.",
+        "Called cancelled.",
+        "Clinician advised officers to give pt space; pt agreed to voluntary eval at ED.",
+    ];
+    let mut input = String::new();
+    for i in 0..1200 {
+        if i % 97 == 13 {
+            input.push_str("{\"id\": \"broken\"\n");
+        } else {
+            input.push_str(
+                &serde_json::json!({"id": i, "text": texts[i % texts.len()]}).to_string(),
+            );
+            input.push('\n');
+        }
+    }
+    let run = |jobs: &str| {
+        let out = notecoder()
+            .args(["classify", "-", "--jobs", jobs])
+            .write_stdin(input.clone())
+            .assert()
+            .code(1)
+            .get_output()
+            .clone();
+        (out.stdout, String::from_utf8(out.stderr).unwrap())
+    };
+    let (one, one_err) = run("1");
+    let recs = lines(&one);
+    assert_eq!(recs.len(), 1200);
+    assert_eq!(recs[13]["line"], 14);
+    assert_eq!(recs[1199]["id"], 1199);
+    assert!(one_err.contains("13 line(s) not processed"), "{one_err}");
+    for jobs in ["2", "3"] {
+        let (many, many_err) = run(jobs);
+        assert!(
+            many == one,
+            "--jobs {jobs} wrote other output than --jobs 1"
+        );
+        assert_eq!(many_err, one_err, "--jobs {jobs}");
+    }
+}
+
+#[test]
 fn segment_writes_units_in_scalar_offsets() {
     let out = notecoder()
         .arg("segment")

@@ -60,6 +60,11 @@ C_GRID = [30.0, 100.0, 300.0, 1000.0, 3000.0]
 NOISE_UNITS = 800
 NOISE_SEED = 20261129
 THRESHOLD_GRID = [round(x, 2) for x in np.arange(0.05, 0.96, 0.05)]
+# Hashed token bigrams (adjacent WordPiece ids inside a window) share the weight table with the tokens: columns
+# vocab + 1 .. vocab + BIGRAM_BUCKETS - 1. 16,384 buckets: +0.02-0.03 dev segment macro-F1 in the session-3
+# experiment (training/bigram_experiment.py; 65,536 gave +0.004 more but would not fit the 3 MB budget).
+BIGRAM_BUCKETS = 1 << 14
+BIGRAM_MULT = 1_000_003
 
 
 def notecoder_cli() -> list[str]:
@@ -158,9 +163,16 @@ def noise_units(tok: Tokenizer) -> list[str]:
     return out
 
 
+def bigram_bucket(a: int, b: int, vocab: int) -> int:
+    """Column of the token bigram (a, b) in the table: vocab + 1 + (a * BIGRAM_MULT + b) mod (BIGRAM_BUCKETS - 1).
+    The graph computes the same in int64 (a, b < 2^17, so no overflow). Column `vocab` is never used."""
+    return vocab + 1 + (a * BIGRAM_MULT + b) % (BIGRAM_BUCKETS - 1)
+
+
 def features(tok: Tokenizer, texts: list[str], vocab: int) -> tuple[csr_matrix, list[int]]:
-    """Mean one-hot of each window's tokens: the graph's averaged Gather of a linear layer. Returns the
-    [windows, vocab] matrix and, for each window, the index of its segment."""
+    """Each window's tokens and hashed token bigrams, each weighted 1 / (tokens in the window): the graph's
+    summed Gather of a linear layer divided by the real-token count. Returns the [windows, vocab +
+    BIGRAM_BUCKETS] matrix and, for each window, the index of its segment."""
     rows, cols, vals, owner = [], [], [], []
     r = 0
     for i, t in enumerate(texts):
@@ -169,9 +181,13 @@ def features(tok: Tokenizer, texts: list[str], vocab: int) -> tuple[csr_matrix, 
                 rows.append(r)
                 cols.append(tid)
                 vals.append(1.0 / len(w))
+            for a, b in zip(w, w[1:]):
+                rows.append(r)
+                cols.append(bigram_bucket(a, b, vocab))
+                vals.append(1.0 / len(w))
             owner.append(i)
             r += 1
-    return csr_matrix((vals, (rows, cols)), shape=(r, vocab), dtype=np.float64), owner
+    return csr_matrix((vals, (rows, cols)), shape=(r, vocab + BIGRAM_BUCKETS), dtype=np.float64), owner
 
 
 def segment_scores(window_scores: np.ndarray, owner: list[int], n: int, reduce=np.maximum, fill=0.0) -> np.ndarray:
@@ -183,7 +199,7 @@ def segment_scores(window_scores: np.ndarray, owner: list[int], n: int, reduce=n
 
 
 def fit(x, y, c: float) -> tuple[np.ndarray, np.ndarray]:
-    """One logistic regression per code; returns weights [vocab, codes] and bias [codes]."""
+    """One logistic regression per code; returns weights [features, codes] and bias [codes]."""
     ws, bs = [], []
     for k in range(y.shape[1]):
         lr = LogisticRegression(C=c, max_iter=5000, class_weight="balanced", solver="liblinear", random_state=0)
@@ -198,27 +214,47 @@ def sigmoid(z):
 
 
 def quantize_int8(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric int8 per code: q [vocab, codes] int8 and scale [codes], w ~ q * scale."""
+    """Symmetric int8 per code: q [features, codes] int8 and scale [codes], w ~ q * scale."""
     scale = np.abs(w).max(axis=0) / 127.0
     scale[scale == 0] = 1.0
     return np.clip(np.round(w / scale), -127, 127).astype(np.int8), scale
 
 
-def export_onnx(q: np.ndarray, scale: np.ndarray, bias: np.ndarray, path: Path) -> None:
-    """Writes the graph: logits = scale * sum(table[:, ids * mask]) / max(sum(mask), 1) + bias.
+def export_onnx(q: np.ndarray, scale: np.ndarray, bias: np.ndarray, vocab: int, path: Path) -> None:
+    """Writes the graph: logits = scale * sum(table[:, tokens and bigram buckets]) / max(sum(mask), 1) + bias.
 
-    The table is `[codes, vocab]` int8 with a `[codes]` f32 scale (a quarter of the bytes of fp32; the accuracy
-    effect of each size cut is in the model card), and its column 0, the id of [PAD], is zero, so padding
-    positions can read it instead of being masked. Gathering along axis 1 gives `[codes, batch, seq]`, whose sum
-    runs over the last, contiguous axis. The layout is about tract's speed (`cargo run --release --example
-    model_bench`; in Chromium, `node bench.mjs`): a `[batch, seq, codes]` mask product summed over its middle
-    axis took 3-10 times longer per call, and a `[vocab, codes]` table transposed after the Gather as long."""
+    The table is `[codes, vocab + BIGRAM_BUCKETS]` int8 with a `[codes]` f32 scale (a quarter of the bytes of
+    fp32; the accuracy effect of each size cut is in the model card). Its first `vocab` columns are the tokens,
+    the rest the hashed bigrams of adjacent tokens (`bigram_bucket`, computed in the graph with Slice, Mul, Add
+    and Mod on int64 ids). Column 0, the id of [PAD], is zero, so padding positions, and bigrams that touch one,
+    read it instead of being masked. The token ids and the bigram columns are concatenated into one `[batch,
+    2 * seq - 1]` index, so one Gather along axis 1 gives `[codes, batch, 2 * seq - 1]`, whose sum runs over the
+    last, contiguous axis. The layout is about tract's speed (`cargo run --release --example model_bench`; in
+    Chromium, `node bench.mjs`): a `[batch, seq, codes]` mask product summed over its middle axis took 3-10
+    times longer per call, and a `[vocab, codes]` table transposed after the Gather as long."""
     f = TensorProto.FLOAT
     table = np.ascontiguousarray(q.T)
     assert table.dtype == np.int8 and not table[:, 0].any(), "column 0 ([PAD]) of the table must be zero"
+    assert table.shape[1] == vocab + BIGRAM_BUCKETS
     nodes = [
         helper.make_node("Mul", ["input_ids", "attention_mask"], ["ids_or_pad"]),
-        helper.make_node("Gather", ["table", "ids_or_pad"], ["rows8"], axis=1),
+        # Bigrams (a, b) = (ids[:, :-1], ids[:, 1:]); both must be real tokens.
+        # (An end past the axis, such as INT64_MAX, leaves tract 0.23 with a length it cannot simplify: the
+        # slices end at the shape's own `seq`.)
+        helper.make_node("Shape", ["input_ids"], ["ids_shape"]),
+        helper.make_node("Gather", ["ids_shape", "one1"], ["seq1"], axis=0),
+        helper.make_node("Slice", ["input_ids", "zero1", "minus1", "axis1"], ["left"]),
+        helper.make_node("Slice", ["input_ids", "one1", "seq1", "axis1"], ["right"]),
+        helper.make_node("Slice", ["attention_mask", "zero1", "minus1", "axis1"], ["left_mask"]),
+        helper.make_node("Slice", ["attention_mask", "one1", "seq1", "axis1"], ["right_mask"]),
+        helper.make_node("Mul", ["left", "mult"], ["left_scaled"]),
+        helper.make_node("Add", ["left_scaled", "right"], ["pair_key"]),
+        helper.make_node("Mod", ["pair_key", "buckets_m1"], ["pair_mod"]),
+        helper.make_node("Add", ["pair_mod", "bigram_base"], ["pair_col"]),
+        helper.make_node("Mul", ["left_mask", "right_mask"], ["pair_mask"]),
+        helper.make_node("Mul", ["pair_col", "pair_mask"], ["pair_or_pad"]),
+        helper.make_node("Concat", ["ids_or_pad", "pair_or_pad"], ["columns"], axis=1),
+        helper.make_node("Gather", ["table", "columns"], ["rows8"], axis=1),
         helper.make_node("Cast", ["rows8"], ["rows"], to=f),
         helper.make_node("ReduceSum", ["rows", "axis2"], ["summed_t"], keepdims=0),
         helper.make_node("Transpose", ["summed_t"], ["summed_q"], perm=[1, 0]),
@@ -236,6 +272,12 @@ def export_onnx(q: np.ndarray, scale: np.ndarray, bias: np.ndarray, path: Path) 
         numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1"),
         numpy_helper.from_array(np.array([2], dtype=np.int64), "axis2"),
         numpy_helper.from_array(np.array(1.0, dtype=np.float32), "one"),
+        numpy_helper.from_array(np.array([0], dtype=np.int64), "zero1"),
+        numpy_helper.from_array(np.array([1], dtype=np.int64), "one1"),
+        numpy_helper.from_array(np.array([-1], dtype=np.int64), "minus1"),
+        numpy_helper.from_array(np.array(BIGRAM_MULT, dtype=np.int64), "mult"),
+        numpy_helper.from_array(np.array(BIGRAM_BUCKETS - 1, dtype=np.int64), "buckets_m1"),
+        numpy_helper.from_array(np.array(vocab + 1, dtype=np.int64), "bigram_base"),
     ]
     graph = helper.make_graph(
         nodes,
@@ -404,7 +446,7 @@ def main() -> int:
     (OUT / "config.json").write_text(json.dumps({**CONFIG, "vocab_size": vocab}, indent=2) + "\n", encoding="utf-8")
     tok.no_truncation()
     tok.save(str(OUT / "tokenizer.json"))
-    export_onnx(q, q_scale, b, OUT / "model.onnx")
+    export_onnx(q, q_scale, b, vocab, OUT / "model.onnx")
     (OUT / "training.json").write_text(
         json.dumps(
             {"C": c, "calibration": dict(zip(code_ids, calib)), "thresholds": dict(zip(code_ids, thresholds)),

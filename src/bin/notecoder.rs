@@ -1,7 +1,7 @@
 //! `notecoder`: code clinician notes from the command line with a model folder.
 //!
 //! ```text
-//! notecoder classify [FILE|-] [--model DIR]     JSONL {"id","text"} in, one JSONL result per line out
+//! notecoder classify [FILE|-] [--model DIR] [--jobs N]  JSONL {"id","text"} in, one JSONL result per line out
 //! notecoder segment [FILE|-]                   JSONL {"id","text"} in, {"id","segments"} out
 //! notecoder eval --gold FILE [--model DIR] [--json]
 //! notecoder code INPUT [--csv OUT.csv] [--jsonl OUT.jsonl]   a folder of .txt, a CSV or JSONL -> coded segments
@@ -49,6 +49,10 @@ enum Command {
     Classify {
         /// Input file; `-` or nothing reads standard input.
         file: Option<PathBuf>,
+        /// Threads, each with its own copy of the model (about 12 MB each); 0: one per core. The output is the
+        /// same, in input order, for any number.
+        #[arg(long, short = 'j', default_value_t = 0)]
+        jobs: usize,
     },
     /// Read JSONL notes {"id", "text"} and write their coding units: {"id", "segments": [{"start", "end"}]}.
     Segment {
@@ -210,10 +214,14 @@ struct InNote {
 }
 
 /// What to do with each note of a JSONL input.
-enum Job<'a> {
-    Classify(&'a mut NoteCoder),
+enum Job {
+    Classify(NoteCoder),
     Segment,
 }
+
+/// Lines read and processed together; with several jobs each takes a contiguous share, and the results are
+/// written in input order before the next chunk is read (memory stays bounded on any input size).
+const CHUNK_LINES: usize = 512;
 
 /// Parses one input line into a note, or says why it is not one. Never quotes the line's text.
 fn parse_line(bytes: &[u8], lineno: usize) -> std::result::Result<InNote, (Value, String)> {
@@ -270,90 +278,144 @@ fn for_each_line(
     }
 }
 
+/// One input line's output: the JSONL line (no newline) and, for an error record, the message for standard
+/// error (never quoting note text).
+struct Processed {
+    line: Vec<u8>,
+    error: Option<String>,
+}
+
+/// Processes one parsed line: a result record, or an error record naming the line and, when known, the id.
+fn process(
+    job: &mut Job,
+    lineno: usize,
+    parsed: std::result::Result<InNote, (Value, String)>,
+) -> Result<Processed> {
+    let error_record = |id: &Value, error: String| -> Result<Processed> {
+        let line = serde_json::to_vec(&OutError {
+            id,
+            line: lineno,
+            error: error.clone(),
+        })?;
+        Ok(Processed {
+            line,
+            error: Some(format!("line {lineno}: {error}")),
+        })
+    };
+    let record = match parsed {
+        Ok(r) => r,
+        Err((id, error)) => return error_record(&id, error),
+    };
+    let line = match job {
+        Job::Segment => {
+            let spans = notecoder::segment(&record.text);
+            let bytes: Vec<usize> = spans.iter().flat_map(|s| [s.start, s.end]).collect();
+            let scalars = notecoder::offsets::map_offsets(&record.text, &bytes, OffsetUnit::Scalar);
+            let segments = scalars
+                .chunks(2)
+                .map(|p| Span {
+                    start: p[0],
+                    end: p[1],
+                })
+                .collect();
+            serde_json::to_vec(&OutSegments {
+                id: &record.id,
+                segments,
+            })?
+        }
+        Job::Classify(coder) => match coder.suggest(&record.text) {
+            Ok(mut s) => {
+                convert(&record.text, &mut s, OffsetUnit::Scalar);
+                let codes = s
+                    .codes
+                    .iter()
+                    .map(|c| OutCode {
+                        id: &c.id,
+                        score: c.score,
+                        suggested: c.suggested,
+                        evidence: &c.evidence,
+                    })
+                    .collect();
+                serde_json::to_vec(&OutNote {
+                    id: &record.id,
+                    codes,
+                    coverage: s.coverage,
+                })?
+            }
+            Err(e) => return error_record(&record.id, e.to_string()),
+        },
+    };
+    Ok(Processed { line, error: None })
+}
+
+/// Runs the jobs over every line, writing exactly one output line per input line, in input order (a result or
+/// an error record); returns the number of error records. With more than one job, each chunk of
+/// [`CHUNK_LINES`] lines is split into contiguous shares processed on their own threads (one job each: a
+/// [`NoteCoder`] is not shared, its per-unit cache is its own), so the output is the same for any number of jobs.
 fn for_each_note(
-    mut job: Job<'_>,
+    jobs: &mut [Job],
     mut input: Box<dyn BufRead>,
     out: &mut impl Write,
 ) -> Result<usize> {
     let mut errors = 0;
-    for_each_line(&mut *input, |lineno, parsed| {
-        let record = match parsed {
-            Ok(r) => r,
-            Err((id, error)) => {
-                eprintln!("notecoder: line {lineno}: {error}");
-                serde_json::to_writer(
-                    &mut *out,
-                    &OutError {
-                        id: &id,
-                        line: lineno,
-                        error,
-                    },
-                )?;
-                writeln!(out)?;
-                errors += 1;
-                return Ok(());
+    let mut chunk = Vec::with_capacity(CHUNK_LINES);
+    let mut flush = |chunk: &mut Vec<(usize, std::result::Result<InNote, (Value, String)>)>,
+                     out: &mut dyn Write|
+     -> Result<()> {
+        let items = std::mem::take(chunk);
+        let results: Vec<Result<Processed>> = if jobs.len() == 1 || items.len() < 2 {
+            items
+                .into_iter()
+                .map(|(n, p)| process(&mut jobs[0], n, p))
+                .collect()
+        } else {
+            let share = items.len().div_ceil(jobs.len());
+            let mut shares = Vec::new();
+            let mut rest = items.into_iter();
+            loop {
+                let s: Vec<_> = rest.by_ref().take(share).collect();
+                if s.is_empty() {
+                    break;
+                }
+                shares.push(s);
             }
-        };
-        match &mut job {
-            Job::Segment => {
-                let spans = notecoder::segment(&record.text);
-                let bytes: Vec<usize> = spans.iter().flat_map(|s| [s.start, s.end]).collect();
-                let scalars =
-                    notecoder::offsets::map_offsets(&record.text, &bytes, OffsetUnit::Scalar);
-                let segments = scalars
-                    .chunks(2)
-                    .map(|p| Span {
-                        start: p[0],
-                        end: p[1],
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = shares
+                    .into_iter()
+                    .zip(jobs.iter_mut())
+                    .map(|(s, job)| {
+                        scope.spawn(move || {
+                            s.into_iter()
+                                .map(|(n, p)| process(job, n, p))
+                                .collect::<Vec<_>>()
+                        })
                     })
                     .collect();
-                serde_json::to_writer(
-                    &mut *out,
-                    &OutSegments {
-                        id: &record.id,
-                        segments,
-                    },
-                )?;
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().expect("a classify thread panicked"))
+                    .collect()
+            })
+        };
+        for r in results {
+            let p = r?;
+            if let Some(msg) = &p.error {
+                eprintln!("notecoder: {msg}");
+                errors += 1;
             }
-            Job::Classify(coder) => match coder.suggest(&record.text) {
-                Ok(mut s) => {
-                    convert(&record.text, &mut s, OffsetUnit::Scalar);
-                    let codes = s
-                        .codes
-                        .iter()
-                        .map(|c| OutCode {
-                            id: &c.id,
-                            score: c.score,
-                            suggested: c.suggested,
-                            evidence: &c.evidence,
-                        })
-                        .collect();
-                    serde_json::to_writer(
-                        &mut *out,
-                        &OutNote {
-                            id: &record.id,
-                            codes,
-                            coverage: s.coverage,
-                        },
-                    )?;
-                }
-                Err(e) => {
-                    eprintln!("notecoder: line {lineno}: {e}");
-                    serde_json::to_writer(
-                        &mut *out,
-                        &OutError {
-                            id: &record.id,
-                            line: lineno,
-                            error: e.to_string(),
-                        },
-                    )?;
-                    errors += 1;
-                }
-            },
+            out.write_all(&p.line)?;
+            writeln!(out)?;
         }
-        writeln!(out)?;
+        Ok(())
+    };
+    for_each_line(&mut *input, |lineno, parsed| {
+        chunk.push((lineno, parsed));
+        if chunk.len() == CHUNK_LINES {
+            flush(&mut chunk, &mut *out)?;
+        }
         Ok(())
     })?;
+    flush(&mut chunk, &mut *out)?;
     out.flush()?;
     Ok(errors)
 }
@@ -1158,18 +1220,24 @@ fn run() -> Result<ExitCode> {
             eval(&mut load_model(&cli.model)?, &gold, json, html.as_deref())?;
             return Ok(ExitCode::SUCCESS);
         }
-        Command::Classify { file } => (Some(load_model(&cli.model)?), file),
-        Command::Segment { file } => (None, file),
+        Command::Classify { file, jobs } => {
+            let n = if jobs == 0 {
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            } else {
+                jobs
+            };
+            let coders = (0..n)
+                .map(|_| load_model(&cli.model).map(Job::Classify))
+                .collect::<Result<Vec<_>>>()?;
+            (coders, file)
+        }
+        Command::Segment { file } => (vec![Job::Segment], file),
     };
-    let mut coder = job;
+    let mut jobs = job;
     let input = open_input(file.as_deref())?;
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let job = match coder.as_mut() {
-        Some(c) => Job::Classify(c),
-        None => Job::Segment,
-    };
-    let errors = for_each_note(job, input, &mut out)?;
+    let errors = for_each_note(&mut jobs, input, &mut out)?;
     if errors > 0 {
         eprintln!(
             "notecoder: {errors} line(s) not processed (see the error records and messages above)"
