@@ -15,13 +15,14 @@ coded selections into labeled coding units; without --codebook the project's own
 
     python training/train.py --train my/project.qdpx --out models/my-model
 
-Model (v1): bag of WordPiece tokens -> linear -> sigmoid, one logistic regression per code (multi-label).
-The ONNX graph computes exactly that: gather the columns of a [codes, vocab] int8 weight table (with a [codes]
-scale) by token id, average them over the window's real tokens (attention_mask), add a [codes] f32 bias: logits
-[batch, codes] f32 (see export_onnx for the layout). A
-segment's score for a code is the maximum over its token windows of sigmoid(logit).
+Model (v1): bag of WordPiece tokens and hashed token bigrams -> linear -> sigmoid, one logistic regression per
+code (multi-label). The ONNX graph computes exactly that: hash each pair of adjacent ids into one of
+BIGRAM_BUCKETS columns after the vocabulary, gather the columns of a [codes, vocab + BIGRAM_BUCKETS] int8 weight
+table (with a [codes] scale) for the tokens and bigrams, divide by the window's real-token count
+(attention_mask), add a [codes] f32 bias: logits [batch, codes] f32 (see export_onnx for the layout). A segment's
+score for a code is the maximum over its token windows of sigmoid(logit).
 
-Choices are made on the dev split only: the regularisation strength C (dev segment-level macro-F1 at 0.5), a
+Choices are made on the dev split only: the number of bigram buckets (with the size budget), the regularisation strength C (dev segment-level macro-F1 at 0.5), a
 per-code Platt calibration of the logits (folded into the graph's table and bias), and per-code thresholds
 (maximising the mean of dev segment-level and note-level F1). The test split is not read here.
 Deterministic: liblinear on fixed data (its coordinate order comes from a fixed random_state).
