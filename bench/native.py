@@ -5,7 +5,7 @@
 Run by `scripts/bench.sh` with the pinned training virtualenv (onnxruntime, tokenizers). Prints a Markdown table.
 
 - The input is `--notes` notes made by cycling through every corpus note (`corpus/{train,dev,test}.jsonl`), each
-  with its own id; about 1,000 characters on average (printed).
+  with its own id; about 640 characters on average (printed).
 - notecoder: wall time of one `notecoder classify` process over the whole file (read JSONL, segment, tokenize,
   run the model, write JSONL): the whole pipeline, with `--jobs 1` (one thread) and `--jobs 0` (one per core).
 - tract alone: the `run_ids` example runs notecoder's model call on exactly the batches given to onnxruntime

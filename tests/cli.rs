@@ -102,7 +102,7 @@ fn a_bad_line_yields_an_error_record_and_the_run_goes_on() {
 
 #[test]
 fn classify_on_several_threads_writes_the_same_lines_in_input_order() {
-    // 1,200 lines (more than two 512-line chunks), every 97th one broken: --jobs 1, 2 and 3 must write
+    // 1,200 lines (more than two 512-line chunks), every 97th one broken: --jobs 1, 2, 3 and 7 must write
     // byte-identical output and the same messages, in input order.
     let texts = [
         "Met w/ ofcs on arrival. Pt denied SI/HI.",
@@ -137,13 +137,27 @@ fn classify_on_several_threads_writes_the_same_lines_in_input_order() {
     assert_eq!(recs[13]["line"], 14);
     assert_eq!(recs[1199]["id"], 1199);
     assert!(one_err.contains("13 line(s) not processed"), "{one_err}");
-    for jobs in ["2", "3"] {
+    for jobs in ["2", "3", "7"] {
         let (many, many_err) = run(jobs);
         assert!(
             many == one,
             "--jobs {jobs} wrote other output than --jobs 1"
         );
         assert_eq!(many_err, one_err, "--jobs {jobs}");
+    }
+}
+
+#[test]
+fn an_input_of_only_a_byte_order_mark_is_empty() {
+    for cmd in ["classify", "segment"] {
+        let out = notecoder()
+            .args([cmd, "-"])
+            .write_stdin(b"\xEF\xBB\xBF".to_vec())
+            .assert()
+            .success()
+            .get_output()
+            .clone();
+        assert!(out.stdout.is_empty() && out.stderr.is_empty(), "{cmd}");
     }
 }
 

@@ -17,7 +17,7 @@ coded selections into labeled coding units; without --codebook the project's own
 
 Model (v1): bag of WordPiece tokens and hashed token bigrams -> linear -> sigmoid, one logistic regression per
 code (multi-label). The ONNX graph computes exactly that: hash each pair of adjacent ids into one of
-BIGRAM_BUCKETS columns after the vocabulary, gather the columns of a [codes, vocab + BIGRAM_BUCKETS] int8 weight
+BIGRAM_BUCKETS - 1 columns after the vocabulary (the one column after that, vocab, stays zero), gather the columns of a [codes, vocab + BIGRAM_BUCKETS] int8 weight
 table (with a [codes] scale) for the tokens and bigrams, divide by the window's real-token count
 (attention_mask), add a [codes] f32 bias: logits [batch, codes] f32 (see export_onnx for the layout). A segment's
 score for a code is the maximum over its token windows of sigmoid(logit).
@@ -446,7 +446,7 @@ def main() -> int:
     (OUT / "codebook.json").write_text(json.dumps(codebook, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (OUT / "config.json").write_text(json.dumps({**CONFIG, "vocab_size": vocab}, indent=2) + "\n", encoding="utf-8")
     tok.no_truncation()
-    tok.save(str(OUT / "tokenizer.json"))
+    tok.save(str(OUT / "tokenizer.json"), pretty=False)  # minified: 466 KB instead of 711 KB, 14 KB less gzipped
     export_onnx(q, q_scale, b, vocab, OUT / "model.onnx")
     (OUT / "training.json").write_text(
         json.dumps(

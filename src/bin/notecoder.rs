@@ -49,10 +49,11 @@ enum Command {
     Classify {
         /// Input file; `-` or nothing reads standard input.
         file: Option<PathBuf>,
-        /// Threads, each with its own copy of the model (about 12 MB each); 0: one per core. The output is the
-        /// same, in input order, for any number.
-        #[arg(long, short = 'j', default_value_t = 0)]
-        jobs: usize,
+        /// Threads, each with its own copy of the model (about 10 MB, loaded only once the input has lines for
+        /// it), at most 256; 0: one per core. The output is the same, in input order, for any number.
+        #[arg(long, short = 'j', default_value_t = 0,
+              value_parser = clap::value_parser!(u16).range(0..=256))]
+        jobs: u16,
     },
     /// Read JSONL notes {"id", "text"} and write their coding units: {"id", "segments": [{"start", "end"}]}.
     Segment {
@@ -220,8 +221,12 @@ enum Job {
 }
 
 /// Lines read and processed together; with several jobs each takes a contiguous share, and the results are
-/// written in input order before the next chunk is read (memory stays bounded on any input size).
+/// written in input order before the next chunk is read. A chunk also ends once its notes reach
+/// [`CHUNK_BYTES`], so memory stays bounded in lines and in bytes on any input.
 const CHUNK_LINES: usize = 512;
+
+/// Bytes of note text after which a chunk is processed even if it has fewer than [`CHUNK_LINES`] lines (8 MiB).
+const CHUNK_BYTES: usize = 8 << 20;
 
 /// Parses one input line into a note, or says why it is not one. Never quotes the line's text.
 fn parse_line(bytes: &[u8], lineno: usize) -> std::result::Result<InNote, (Value, String)> {
@@ -252,10 +257,9 @@ fn parse_line(bytes: &[u8], lineno: usize) -> std::result::Result<InNote, (Value
     })
 }
 
-/// Runs `job` on every line, writing exactly one output line per input line (a result or an error record);
-/// returns the number of error records.
-/// Reads `input` line by line (`\n` or `\r\n`; a UTF-8 byte-order mark on line 1 is dropped) and calls `f` with
-/// each line's number (from 1) and the note on it, or why it is not one (never quoting the line's text).
+/// Reads `input` line by line (`\n` or `\r\n`; a UTF-8 byte-order mark on line 1 is dropped, and an input of
+/// nothing but one is empty) and calls `f` with each line's number (from 1) and the note on it, or why it is
+/// not one (never quoting the line's text).
 fn for_each_line(
     input: &mut dyn BufRead,
     mut f: impl FnMut(usize, std::result::Result<InNote, (Value, String)>) -> Result<()>,
@@ -272,6 +276,9 @@ fn for_each_line(
             return Ok(());
         }
         lineno += 1;
+        if lineno == 1 && buf == b"\xEF\xBB\xBF" {
+            return Ok(());
+        }
         let bytes = buf.strip_suffix(b"\n").unwrap_or(&buf);
         let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
         f(lineno, parse_line(bytes, lineno))?;
@@ -349,27 +356,36 @@ fn process(
 }
 
 /// Runs the jobs over every line, writing exactly one output line per input line, in input order (a result or
-/// an error record); returns the number of error records. With more than one job, each chunk of
-/// [`CHUNK_LINES`] lines is split into contiguous shares processed on their own threads (one job each: a
-/// [`NoteCoder`] is not shared, its per-unit cache is its own), so the output is the same for any number of jobs.
+/// an error record); returns the number of error records. `jobs` starts with one job; with `max_jobs` above 1,
+/// each chunk (see [`CHUNK_LINES`]) is split into contiguous shares processed on their own threads, one job
+/// each (a [`NoteCoder`] is not shared: its per-unit cache is its own). Further jobs are made by `more` only
+/// when a chunk has lines for them, so a short input never loads `max_jobs` models. The output is the same for
+/// any number of jobs.
 fn for_each_note(
-    jobs: &mut [Job],
+    jobs: &mut Vec<Job>,
+    max_jobs: usize,
+    more: impl Fn() -> Result<Job>,
     mut input: Box<dyn BufRead>,
     out: &mut impl Write,
 ) -> Result<usize> {
     let mut errors = 0;
     let mut chunk = Vec::with_capacity(CHUNK_LINES);
+    let mut chunk_bytes = 0;
     let mut flush = |chunk: &mut Vec<(usize, std::result::Result<InNote, (Value, String)>)>,
                      out: &mut dyn Write|
      -> Result<()> {
         let items = std::mem::take(chunk);
-        let results: Vec<Result<Processed>> = if jobs.len() == 1 || items.len() < 2 {
+        let want = max_jobs.min(items.len()).max(1);
+        while jobs.len() < want {
+            jobs.push(more()?);
+        }
+        let results: Vec<Result<Processed>> = if want == 1 {
             items
                 .into_iter()
                 .map(|(n, p)| process(&mut jobs[0], n, p))
                 .collect()
         } else {
-            let share = items.len().div_ceil(jobs.len());
+            let share = items.len().div_ceil(want);
             let mut shares = Vec::new();
             let mut rest = items.into_iter();
             loop {
@@ -409,9 +425,11 @@ fn for_each_note(
         Ok(())
     };
     for_each_line(&mut *input, |lineno, parsed| {
+        chunk_bytes += parsed.as_ref().map_or(0, |n| n.text.len());
         chunk.push((lineno, parsed));
-        if chunk.len() == CHUNK_LINES {
+        if chunk.len() == CHUNK_LINES || chunk_bytes >= CHUNK_BYTES {
             flush(&mut chunk, &mut *out)?;
+            chunk_bytes = 0;
         }
         Ok(())
     })?;
@@ -1146,7 +1164,7 @@ fn write_or_print(out: Option<&Path>, text: &str) -> Result<()> {
 
 fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
-    let (job, file) = match cli.command {
+    let errors = match cli.command {
         Command::Code {
             input,
             csv,
@@ -1221,23 +1239,26 @@ fn run() -> Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         Command::Classify { file, jobs } => {
-            let n = if jobs == 0 {
+            let max_jobs = if jobs == 0 {
                 std::thread::available_parallelism().map_or(1, |n| n.get())
             } else {
-                jobs
+                usize::from(jobs)
             };
-            let coders = (0..n)
-                .map(|_| load_model(&cli.model).map(Job::Classify))
-                .collect::<Result<Vec<_>>>()?;
-            (coders, file)
+            // One model now (a broken model folder fails before any output); more only when lines need them.
+            let first = vec![Job::Classify(load_model(&cli.model)?)];
+            let input = open_input(file.as_deref())?;
+            let mut out = BufWriter::new(std::io::stdout().lock());
+            let mut jobs = first;
+            let more = || load_model(&cli.model).map(Job::Classify);
+            for_each_note(&mut jobs, max_jobs, more, input, &mut out)?
         }
-        Command::Segment { file } => (vec![Job::Segment], file),
+        Command::Segment { file } => {
+            let input = open_input(file.as_deref())?;
+            let mut out = BufWriter::new(std::io::stdout().lock());
+            let never = || -> Result<Job> { anyhow::bail!("segment runs on one thread") };
+            for_each_note(&mut vec![Job::Segment], 1, never, input, &mut out)?
+        }
     };
-    let mut jobs = job;
-    let input = open_input(file.as_deref())?;
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    let errors = for_each_note(&mut jobs, input, &mut out)?;
     if errors > 0 {
         eprintln!(
             "notecoder: {errors} line(s) not processed (see the error records and messages above)"
