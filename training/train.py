@@ -221,7 +221,8 @@ def quantize_int8(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(np.round(w / scale), -127, 127).astype(np.int8), scale
 
 
-def export_onnx(q: np.ndarray, scale: np.ndarray, bias: np.ndarray, vocab: int, path: Path) -> None:
+def export_onnx(q: np.ndarray, scale: np.ndarray, bias: np.ndarray, vocab: int, path: Path,
+                buckets: int = BIGRAM_BUCKETS) -> None:
     """Writes the graph: logits = scale * sum(table[:, tokens and bigram buckets]) / max(sum(mask), 1) + bias.
 
     The table is `[codes, vocab + BIGRAM_BUCKETS]` int8 with a `[codes]` f32 scale (a quarter of the bytes of
@@ -232,11 +233,12 @@ def export_onnx(q: np.ndarray, scale: np.ndarray, bias: np.ndarray, vocab: int, 
     2 * seq - 1]` index, so one Gather along axis 1 gives `[codes, batch, 2 * seq - 1]`, whose sum runs over the
     last, contiguous axis. The layout is about tract's speed (`cargo run --release --example model_bench`; in
     Chromium, `node bench.mjs`): a `[batch, seq, codes]` mask product summed over its middle axis took 3-10
-    times longer per call, and a `[vocab, codes]` table transposed after the Gather as long."""
+    times longer per call, and a `[vocab, codes]` table transposed after the Gather as long. `buckets` other
+    than BIGRAM_BUCKETS is for test fixtures (fuzz/make_seeds.py writes a 64-column table)."""
     f = TensorProto.FLOAT
     table = np.ascontiguousarray(q.T)
     assert table.dtype == np.int8 and not table[:, 0].any(), "column 0 ([PAD]) of the table must be zero"
-    assert table.shape[1] == vocab + BIGRAM_BUCKETS
+    assert table.shape[1] == vocab + buckets, "the table holds the vocabulary, then the bigram buckets"
     nodes = [
         helper.make_node("Mul", ["input_ids", "attention_mask"], ["ids_or_pad"]),
         # Bigrams (a, b) = (ids[:, :-1], ids[:, 1:]); both must be real tokens.
@@ -277,7 +279,7 @@ def export_onnx(q: np.ndarray, scale: np.ndarray, bias: np.ndarray, vocab: int, 
         numpy_helper.from_array(np.array([1], dtype=np.int64), "one1"),
         numpy_helper.from_array(np.array([-1], dtype=np.int64), "minus1"),
         numpy_helper.from_array(np.array(BIGRAM_MULT, dtype=np.int64), "mult"),
-        numpy_helper.from_array(np.array(BIGRAM_BUCKETS - 1, dtype=np.int64), "buckets_m1"),
+        numpy_helper.from_array(np.array(buckets - 1, dtype=np.int64), "buckets_m1"),
         numpy_helper.from_array(np.array(vocab + 1, dtype=np.int64), "bigram_base"),
     ]
     graph = helper.make_graph(
